@@ -1,0 +1,228 @@
+"""What to look for: declarative portal profiles, reviewed like code.
+
+``families/<cms>.toml`` holds the selectors of one CMS family; ``portals/<slug>.toml`` names one
+portal (name, province, start URLs) and ``extends`` a family, overriding only what differs. The
+slug of a portal is its file's name and its key in the archive.
+
+Every key is checked when the file is loaded: a missing or unknown key raises ``ProfileError``
+naming the file and the key. The keys are documented in ``KEYS`` below and in the README
+(``tests/test_docs.py`` checks that every key is).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from archiver.exceptions import ProfileError, UnknownPortal
+from archiver.provinces import new_unit_of
+
+HERE = Path(__file__).parent
+FAMILIES_DIR = HERE / "families"
+PORTALS_DIR = HERE / "portals"
+
+# key -> (type, description). "section.key" for keys inside a table.
+KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    # portal files
+    "name": (str, "Human name of the portal or family."),
+    "province": (str, "Old province (before the 1 July 2025 merger) the portal belongs to."),
+    "extends": (str, "The CMS family this portal uses (a file name in families/)."),
+    "base_url": (str, "Canonical origin of the portal; stored URLs are rewritten onto it."),
+    "start_urls": (list, "Listing pages where the crawl starts, absolute or relative to base_url."),
+    "domains": (list, "Hosts that belong to the portal besides base_url's host."),
+    "allow_subdomains": (bool, "Follow links to subdomains of the portal's hosts."),
+    "enabled": (bool, "Whether `archiver crawl --all` includes the portal (default true)."),
+    "unit": (str, "Administrative level: province, department, district or commune."),
+    "notes": (str, "Free text for maintainers."),
+    # family detection
+    "detect.markers": (list, "Regular expressions; a page matching all is of this family."),
+    # listing pages
+    "listing.article_links": (str, "CSS selector of the article links on a listing page."),
+    "listing.next_page": (str, "CSS selector of the links to further listing pages."),
+    "listing.category": (str, "CSS selector of the listing's category name."),
+    # article pages
+    "article.title": (str, "CSS selector of the title."),
+    "article.category": (str, "CSS selector of the category (breadcrumb)."),
+    "article.date": (str, "CSS selector of the element that prints the publication date."),
+    "article.views": (str, "CSS selector of the element that prints the view count."),
+    "article.author": (str, "CSS selector of a byline field, if the CMS has one."),
+    "article.source": (str, "CSS selector of a source field, if the CMS has one."),
+    "article.lead": (str, "CSS selector of the lead (sapo), if printed apart from the body."),
+    "article.body": (str, "CSS selector of the article body."),
+    "article.remove": (list, "CSS selectors removed from the body (toolbars, related lists)."),
+    "article.stop_markers": (list, "Texts where the body ends (comment or related headings)."),
+    "article.not_found_markers": (list, "Texts that mark an error page served with 200 OK."),
+    # URLs
+    "urls.article_pattern": (str, "Regular expression an article URL's path+query matches."),
+    "urls.keep_params": (list, "Query parameters that identify an article; all others dropped."),
+    "urls.drop_params": (list, "Extra query parameters to drop (tracking, navigation)."),
+}
+SECTIONS = {k.split(".")[0] for k in KEYS if "." in k}
+PORTAL_REQUIRED = ("name", "province", "extends", "base_url", "start_urls")
+FAMILY_REQUIRED = ("name", "article.title", "article.body", "listing.article_links")
+REGEX_KEYS = ("detect.markers", "urls.article_pattern")
+
+
+def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS:
+                raise ProfileError(path, key, f"unknown section; known: {', '.join(sorted(SECTIONS))}")
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        else:
+            flat[key] = value
+    for key, value in flat.items():
+        if key not in KEYS:
+            raise ProfileError(path, key, "unknown key (see the profile keys in README.md)")
+        typ = KEYS[key][0]
+        if not isinstance(value, typ):
+            raise ProfileError(path, key, f"expected {getattr(typ, '__name__', typ)}, got {type(value).__name__}")
+        if typ is list and not all(isinstance(v, str) for v in value):
+            raise ProfileError(path, key, "expected a list of strings")
+    for key in REGEX_KEYS:
+        values = flat.get(key)
+        for v in [values] if isinstance(values, str) else values or []:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ProfileError(path, key, f"bad regular expression {v!r}: {exc}") from None
+    return flat
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(path, None, f"not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(path, None, f"cannot read: {exc}") from None
+    return _flatten(path, data)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A portal profile merged over its family: everything the extractors and spider need."""
+
+    slug: str
+    family: str
+    name: str
+    province: str
+    base_url: str
+    start_urls: tuple[str, ...]
+    keys: dict[str, Any] = field(hash=False, compare=False)
+    path: str = ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.keys.get(key, default)
+
+    @property
+    def new_unit(self) -> str | None:
+        """The provincial unit the old province belongs to since 1 July 2025."""
+        return new_unit_of(self.province)
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Hosts (with port when not default) that belong to the portal."""
+        own = urlsplit(self.base_url).netloc.lower()
+        return (own, *[d.lower() for d in self.get("domains", [])])
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.get("enabled", True))
+
+    def owns(self, url: str) -> bool:
+        host = urlsplit(url).netloc.lower()
+        bare = host[4:] if host.startswith("www.") else host
+        for h in self.hosts:
+            hb = h[4:] if h.startswith("www.") else h
+            if bare == hb or (self.get("allow_subdomains") and bare.endswith("." + hb)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class Family:
+    slug: str
+    keys: dict[str, Any] = field(hash=False, compare=False)
+    path: str = ""
+
+    def as_profile(self) -> Profile:
+        """The family alone, for pages of an unknown portal of this CMS."""
+        return Profile(self.slug, self.slug, self.keys["name"], "", "", (), dict(self.keys), self.path)
+
+
+def load_family(path: Path) -> Family:
+    keys = _read(path)
+    for req in FAMILY_REQUIRED:
+        if req not in keys:
+            raise ProfileError(path, req, "missing required key")
+    return Family(path.stem, keys, str(path))
+
+
+@cache
+def families(directory: Path = FAMILIES_DIR) -> dict[str, Family]:
+    return {p.stem: load_family(p) for p in sorted(directory.glob("*.toml"))}
+
+
+def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Profile:
+    keys = _read(path)
+    for req in PORTAL_REQUIRED:
+        if req not in keys:
+            raise ProfileError(path, req, "missing required key")
+    fams = family_map if family_map is not None else families()
+    fam = fams.get(keys["extends"])
+    if fam is None:
+        raise ProfileError(path, "extends", f"unknown family {keys['extends']!r}; known: {', '.join(fams)}")
+    base = keys["base_url"].rstrip("/")
+    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+        raise ProfileError(path, "base_url", f"not an http(s) origin: {base!r}")
+    if not keys["start_urls"]:
+        raise ProfileError(path, "start_urls", "empty list")
+    merged = {**fam.keys, **keys}
+    return Profile(
+        slug=path.stem,
+        family=fam.slug,
+        name=keys["name"],
+        province=keys["province"],
+        base_url=base,
+        start_urls=tuple(keys["start_urls"]),
+        keys=merged,
+        path=str(path),
+    )
+
+
+@cache
+def portals(directory: Path = PORTALS_DIR) -> dict[str, Profile]:
+    """Every portal profile, by slug. Raises ``ProfileError`` on the first bad file."""
+    return {p.stem: load_portal(p) for p in sorted(directory.glob("*.toml"))}
+
+
+def get_portal(slug: str) -> Profile:
+    known = portals()
+    if slug not in known:
+        raise UnknownPortal(slug, sorted(known))
+    return known[slug]
+
+
+def profile_for_url(url: str) -> Profile | None:
+    """The portal profile whose hosts include the URL's host."""
+    for profile in portals().values():
+        if profile.owns(url):
+            return profile
+    return None
+
+
+def detect_family(html: str) -> Profile | None:
+    """The CMS family whose detection markers all occur in the page."""
+    for fam in families().values():
+        markers = fam.keys.get("detect.markers") or []
+        if markers and all(re.search(m, html) for m in markers):
+            return fam.as_profile()
+    return None

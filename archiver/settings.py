@@ -1,0 +1,63 @@
+"""Scrapy settings and the archiver's own ``ARCHIVER_*`` settings, each commented.
+
+``scrapy.cfg`` points Scrapy here. The CLI overrides a few per run (database, page cap, mirror).
+"""
+
+from __future__ import annotations
+
+from archiver import __version__
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- archiver --------------------------------------------------------------------------------
+# Path of the SQLite archive the store pipeline writes.
+ARCHIVER_DB = "data/archive.db"
+# Items written per transaction: the store commits every N items (and at the end of a run).
+ARCHIVER_BATCH_SIZE = 50
+# Contact URL put into the User-Agent so that portal operators can reach the archive's operator.
+ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver"
+# Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
+# Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
+ARCHIVER_BASE_URL = ""
+# Fixed "now" for relative dates ("2 giờ trước"), ISO 8601; empty means the crawl's start time.
+ARCHIVER_NOW = ""
+
+# --- Scrapy ----------------------------------------------------------------------------------
+# An honest User-Agent naming the project and a contact URL.
+USER_AGENT = f"vn-portal-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"
+# Obey robots.txt: these are public-service sites run on small budgets.
+ROBOTSTXT_OBEY = True
+# At most 2 requests in flight per portal, with AutoThrottle adapting the delay to the server.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.25
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Retry 5xx, 429 and network errors with Scrapy's retry middleware.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+DOWNLOAD_TIMEOUT = 60
+# Refuse pages over 20 MB (warn over 5 MB): no article is that big.
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+# Depth-first within a listing: finish a category before the next (keeps memory flat).
+DEPTH_PRIORITY = 0
+# No telnet console or remote-control server: nobody should be able to steer a cron crawl.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+# Validate, deduplicate, then store: one job per pipeline.
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.store.StorePipeline": 300,
+}
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+# Dropped items are logged as their reason only.
+LOG_FORMATTER = "archiver.logformatter.ArchiverLogFormatter"

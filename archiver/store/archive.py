@@ -1,0 +1,241 @@
+"""Keep it: the only code that knows SQL.
+
+``Archive(path)`` opens (or creates) the SQLite archive in WAL mode and brings its schema up to
+date. ``save_article`` decides whether an article is new, a new revision, or unchanged, and
+records its view count as an observation; nothing stored is ever overwritten without its
+earlier version being kept in ``article_revisions``. Writes are batched: the caller commits
+(``commit()``) every N items, not once per item.
+
+Identifiers (documented in the README):
+
+* article id = first 16 hex digits of SHA-256 of ``"<portal>\\n<canonical url>"``;
+* content hash = SHA-256 of ``"<title>\\n<body_text>"`` (NFC): it changes only when the
+  article's text changes, never with its view count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archiver.exceptions import ArchiveError
+from archiver.items import Article
+from archiver.profiles import Profile
+from archiver.store.schema import migrate
+
+
+def article_id(portal: str, canonical_url: str) -> str:
+    """Stable id of an article: hash of portal slug and canonical URL."""
+    return hashlib.sha256(f"{portal}\n{canonical_url}".encode()).hexdigest()[:16]
+
+
+def content_hash(title: str | None, body_text: str | None) -> str:
+    text = unicodedata.normalize("NFC", f"{title or ''}\n{body_text or ''}")
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunCounts:
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    not_articles: int = 0
+    errors: int = 0
+
+
+ARTICLE_FIELDS = ("title", "category", "published", "published_raw", "author", "source", "lead",
+                  "body_text", "body_html")  # fmt: skip
+
+
+class Archive:
+    """The SQLite archive. Use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise ArchiveError(f"{self.path}: no archive here (run a crawl first, or check --db)")
+        if self.path.parent and not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self.db = sqlite_utils.Database(conn)
+            migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: not a usable archive database ({exc})") from None
+        self.conn = conn
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.commit()
+        self.conn.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    # -- portals and runs ------------------------------------------------------------------
+    def upsert_portal(self, profile: Profile) -> None:
+        self.conn.execute(
+            """INSERT INTO portals (slug, name, province, new_unit, family, base_url, unit, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(slug) DO UPDATE SET name=excluded.name, province=excluded.province,
+                 new_unit=excluded.new_unit, family=excluded.family, base_url=excluded.base_url,
+                 unit=excluded.unit, updated_at=excluded.updated_at""",
+            (profile.slug, profile.name, profile.province, profile.new_unit, profile.family,
+             profile.base_url, profile.get("unit"), utcnow()),
+        )  # fmt: skip
+        self.conn.commit()
+
+    def start_run(self, portal: str, base_url: str | None = None) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO crawl_runs (portal, started_at, base_url, status) VALUES (?, ?, ?, 'running')",
+            (portal, utcnow(), base_url),
+        )
+        self.conn.commit()
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None) -> None:
+        self.conn.execute(
+            """UPDATE crawl_runs SET ended_at=?, pages=?, new=?, updated=?, unchanged=?, duplicates=?,
+               not_articles=?, errors=?, status=?, reason=? WHERE id=?""",
+            (utcnow(), counts.pages, counts.new, counts.updated, counts.unchanged, counts.duplicates,
+             counts.not_articles, counts.errors, status, reason, run_id),
+        )  # fmt: skip
+        self.conn.commit()
+
+    # -- articles --------------------------------------------------------------------------
+    def _find(self, portal: str, aid: str, url: str, chash: str) -> sqlite3.Row | None:
+        self.conn.row_factory = sqlite3.Row
+        try:
+            row = self.conn.execute("SELECT * FROM articles WHERE id=?", (aid,)).fetchone()
+            if row is None:
+                row = self.conn.execute(
+                    "SELECT a.* FROM article_urls u JOIN articles a ON a.id=u.article_id WHERE u.url=?", (url,)
+                ).fetchone()
+            if row is None:
+                # The same article under another URL (listed under two categories, moved):
+                # same portal, same title and text.
+                row = self.conn.execute(
+                    "SELECT * FROM articles WHERE portal=? AND content_hash=? LIMIT 1", (portal, chash)
+                ).fetchone()
+            return row
+        finally:
+            self.conn.row_factory = None
+
+    def save_article(self, art: Article, *, run_id: int | None = None, seen_at: str | None = None) -> str:
+        """Store ``art``; return ``"new"``, ``"updated"`` (new revision), ``"unchanged"`` or
+        ``"duplicate"`` (already stored in this run under another URL)."""
+        if not art.portal or not art.canonical_url:
+            raise ValueError("article without portal or canonical_url")
+        seen_at = seen_at or utcnow()
+        url = art.canonical_url
+        aid = article_id(art.portal, url)
+        chash = content_hash(art.title, art.body_text)
+        values = {f: getattr(art, f) for f in ARTICLE_FIELDS}
+        values["published"] = art.published_iso
+        row = self._find(art.portal, aid, url, chash)
+        if row is None:
+            self.conn.execute(
+                f"""INSERT INTO articles (id, portal, url, {", ".join(ARTICLE_FIELDS)}, views, views_raw,
+                    content_hash, revision, first_seen, last_seen, last_run_id, fetched_url)
+                    VALUES (?, ?, ?, {", ".join("?" * len(ARTICLE_FIELDS))}, ?, ?, ?, 1, ?, ?, ?, ?)""",
+                (aid, art.portal, url, *values.values(), art.views, art.views_raw, chash, seen_at, seen_at,
+                 run_id, art.fetched_url),
+            )  # fmt: skip
+            self._revision(aid, 1, chash, url, values, seen_at, run_id)
+            self._alias(url, aid, seen_at)
+            self._views(aid, art, seen_at, run_id)
+            return "new"
+        aid = row["id"]
+        self._alias(url, aid, seen_at)
+        if run_id is not None and row["last_run_id"] == run_id:
+            return "duplicate"
+        status = "unchanged"
+        if row["content_hash"] != chash:
+            revision = int(row["revision"]) + 1
+            self._revision(aid, revision, chash, url, values, seen_at, run_id)
+            self.conn.execute(
+                f"""UPDATE articles SET {", ".join(f"{f}=?" for f in ARTICLE_FIELDS)}, content_hash=?,
+                    revision=? WHERE id=?""",
+                (*values.values(), chash, revision, aid),
+            )
+            status = "updated"
+        else:
+            # Fill what an earlier page did not show, never replace what it did.
+            for f in ("category", "published", "published_raw", "author", "source"):
+                if row[f] is None and values[f] is not None:
+                    self.conn.execute(f"UPDATE articles SET {f}=? WHERE id=?", (values[f], aid))
+        self.conn.execute(
+            "UPDATE articles SET last_seen=?, last_run_id=?, fetched_url=? WHERE id=?",
+            (seen_at, run_id, art.fetched_url, aid),
+        )
+        self._views(aid, art, seen_at, run_id)
+        return status
+
+    def _revision(self, aid: str, n: int, chash: str, url: str, values: dict[str, Any], seen_at: str,
+                  run_id: int | None) -> None:  # fmt: skip
+        self.conn.execute(
+            f"""INSERT INTO article_revisions (article_id, revision, content_hash, url, {", ".join(values)},
+                seen_at, run_id) VALUES (?, ?, ?, ?, {", ".join("?" * len(values))}, ?, ?)""",
+            (aid, n, chash, url, *values.values(), seen_at, run_id),
+        )
+
+    def _alias(self, url: str, aid: str, seen_at: str) -> None:
+        self.conn.execute(
+            "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen) VALUES (?, ?, ?)", (url, aid, seen_at)
+        )
+
+    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None) -> None:
+        if art.views is None:
+            return
+        cur = self.conn.execute(
+            "INSERT OR IGNORE INTO view_counts (article_id, seen_at, views, views_raw, run_id) VALUES (?, ?, ?, ?, ?)",
+            (aid, seen_at, art.views, art.views_raw, run_id),
+        )
+        if cur.rowcount:
+            self.conn.execute("UPDATE articles SET views=?, views_raw=? WHERE id=?", (art.views, art.views_raw, aid))
+
+    # -- reading ---------------------------------------------------------------------------
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        yield from self.db.query(sql, params)
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
+
+    def portal_stats(self) -> list[dict[str, Any]]:
+        """Per portal: articles, date range, last run (for ``archiver stats``)."""
+        return list(
+            self.db.query(
+                """SELECT p.slug AS portal, p.name, p.province, p.new_unit,
+                     (SELECT count(*) FROM articles a WHERE a.portal=p.slug) AS articles,
+                     (SELECT min(substr(published,1,10)) FROM articles a WHERE a.portal=p.slug) AS first_published,
+                     (SELECT max(substr(published,1,10)) FROM articles a WHERE a.portal=p.slug) AS last_published,
+                     (SELECT count(*) FROM view_counts v JOIN articles a ON a.id=v.article_id
+                        WHERE a.portal=p.slug) AS view_observations,
+                     (SELECT max(started_at) FROM crawl_runs r WHERE r.portal=p.slug) AS last_run,
+                     (SELECT status FROM crawl_runs r WHERE r.portal=p.slug ORDER BY id DESC LIMIT 1) AS last_status
+                   FROM portals p ORDER BY p.slug"""
+            )
+        )

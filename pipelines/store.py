@@ -1,0 +1,70 @@
+"""Store articles in the archive, in batched transactions, and record the run in ``crawl_runs``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import signals
+
+from archiver.items import Article
+from archiver.store import Archive, RunCounts
+
+
+class StorePipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.path = crawler.settings.get("ARCHIVER_DB")
+        self.batch_size = crawler.settings.getint("ARCHIVER_BATCH_SIZE", 50)
+        self.archive: Archive | None = None
+        self.run_id = 0
+        self.counts = RunCounts()
+        self.pending = 0
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.archive = Archive(self.path)
+        self.archive.upsert_portal(spider.profile)
+        self.run_id = self.archive.start_run(spider.portal, spider.fetch_origin)
+        spider.run_id = self.run_id
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article) or self.archive is None:
+            return item
+        status = self.archive.save_article(item, run_id=self.run_id, seen_at=item.fetched_at)
+        counter = "duplicates" if status == "duplicate" else status
+        setattr(self.counts, counter, getattr(self.counts, counter) + 1)
+        self.crawler.stats.inc_value(f"archiver/store/{status}")
+        self.pending += 1
+        if self.pending >= self.batch_size:
+            self.archive.commit()
+            self.pending = 0
+        return item
+
+    def close_spider(self) -> None:
+        if self.archive is not None:
+            self.archive.commit()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.archive is None:
+            return
+        stats = self.crawler.stats
+        c = self.counts
+        c.pages = (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)
+        c.not_articles = stats.get_value("archiver/validate/not_article") or 0
+        c.errors = len(spider.errors)
+        status, why = "ok", None
+        if c.pages == 0:
+            status = "failed"
+            why = spider.errors[0][1] + f" ({spider.errors[0][0]})" if spider.errors else "no page could be fetched"
+        elif reason not in ("finished", "closespider_pagecount"):
+            status, why = "interrupted", reason
+        elif c.errors:
+            why = f"{c.errors} failed fetches, first: {spider.errors[0][0]} ({spider.errors[0][1]})"
+        self.archive.finish_run(self.run_id, c, status, why)
+        self.archive.close()
+        self.archive = None

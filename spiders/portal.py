@@ -1,0 +1,122 @@
+"""The one profile-driven spider: walks a portal's listings (categories, pagination) to its
+articles. It only decides what to fetch next; extraction lives in ``archiver.extract``.
+
+    scrapy crawl portal -a portal=haugiang [-a base_url=http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from archiver.extract import extract_article, extract_listing
+from archiver.normalize import canonical_url, parse_datetime
+from archiver.profiles import Profile, get_portal
+
+
+class PortalSpider(scrapy.Spider):
+    name = "portal"
+
+    def __init__(self, portal: str = "", base_url: str = "", profile: Profile | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        if not portal and profile is None:
+            raise ValueError("PortalSpider needs -a portal=<slug>")
+        self.profile = profile or get_portal(portal)
+        self.portal = self.profile.slug
+        # Where to fetch from: the portal itself, or a mirror of it.
+        self.fetch_origin = (base_url or self.profile.base_url).rstrip("/")
+        self.fetch_host = urlsplit(self.fetch_origin).netloc.lower()
+        self.now: datetime | None = None
+        self.errors: list[tuple[str, str]] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
+        settings = crawler.settings
+        kwargs.setdefault("base_url", settings.get("ARCHIVER_BASE_URL") or "")
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        fixed = settings.get("ARCHIVER_NOW")
+        spider.now = parse_datetime(fixed) if fixed else datetime.now(UTC)  # type: ignore[assignment]
+        return spider
+
+    # -- URLs ------------------------------------------------------------------------------
+    def to_fetch(self, url: str) -> str | None:
+        """The URL to request for a link found on a page, or None if it leaves the portal."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            return None
+        host = parts.netloc.lower()
+        if host == self.fetch_host:
+            return url
+        if self.profile.owns(url):
+            # A link to the portal's own host while crawling a mirror: fetch it from the mirror.
+            o = urlsplit(self.fetch_origin)
+            return urlunsplit((o.scheme, o.netloc, parts.path, parts.query, ""))
+        return None
+
+    def canonical(self, url: str) -> str:
+        return canonical_url(
+            url,
+            keep_params=self.profile.get("urls.keep_params"),
+            drop_params=self.profile.get("urls.drop_params", ()),
+            origin=self.profile.base_url,
+            hosts=(*self.profile.hosts, self.fetch_host),
+        )
+
+    def fetch_form(self, url: str) -> str:
+        """The canonical URL spelled on the fetch origin: tracking parameters dropped before
+        requesting, so the same article listed twice is fetched once."""
+        canon = urlsplit(self.canonical(url))
+        o = urlsplit(self.fetch_origin)
+        return urlunsplit((o.scheme, o.netloc, canon.path, canon.query, ""))
+
+    # -- crawling --------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for start in self.profile.start_urls:
+            url = urljoin(self.fetch_origin + "/", start)
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"depth": 0})
+
+    def parse_listing(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
+        self.crawler.stats.inc_value("archiver/pages/listing")
+        listing = extract_listing(response.text, response.url, profile=self.profile)
+        if not listing.article_urls:
+            self.crawler.stats.inc_value("archiver/listing/empty")
+        for link in listing.article_urls:
+            target = self.to_fetch(link)
+            if target is None:
+                self.crawler.stats.inc_value("archiver/links/offsite")
+                continue
+            yield scrapy.Request(self.fetch_form(target), callback=self.parse_article, errback=self.on_error)
+        for link in listing.next_urls:
+            target = self.to_fetch(link)
+            if target is not None:
+                yield scrapy.Request(target, callback=self.parse_listing, errback=self.on_error,
+                                     cb_kwargs={"depth": depth + 1})  # fmt: skip
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        self.crawler.stats.inc_value("archiver/pages/article")
+        if not hasattr(response, "text"):
+            self.crawler.stats.inc_value("archiver/pages/not_text")
+            return
+        art = extract_article(response.text, response.url, profile=self.profile, now=self.now)
+        art.portal = self.portal
+        art.fetched_url = response.url
+        art.canonical_url = self.canonical(response.url)
+        art.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        yield art
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        reason = failure.getErrorMessage() or failure.type.__name__
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            reason = f"HTTP {response.status}"
+        self.errors.append((url, reason))
+        self.crawler.stats.inc_value("archiver/fetch/errors")
+        self.logger.warning("fetch failed: %s (%s)", url, reason)
