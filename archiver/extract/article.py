@@ -46,6 +46,8 @@ DEFAULT_NOT_FOUND = (
     "Page not found", "404 Not Found", "The resource cannot be found",
 )  # fmt: skip
 _STRAY = re.compile(r"^(?:\d{1,3}|ảnh\s*\d{0,3}|image\d*|\.+)$", re.I)
+# Attachment lines ("Chỉ thị số 05/CT-UBND - Tải văn bản"): kept in body_html, not in the text.
+_ATTACHMENT = re.compile(r"[-–:]\s*(?:tải\s+(?:văn\s+bản|về|xuống|file)|download)\s*$", re.I)
 
 
 def _resolve(url: str, html: str, profile: Profile | None) -> Profile | None:
@@ -88,7 +90,11 @@ def _cut_at_markers(body: Tag, markers: tuple[str, ...]) -> None:
 
 def _body_lines(body: Tag) -> list[str]:
     lines = block_lines(body)
-    return [ln for ln in lines if ln.lower() not in BOILERPLATE_LINES and not _STRAY.match(ln)]
+    return [
+        ln
+        for ln in lines
+        if ln.lower() not in BOILERPLATE_LINES and not _STRAY.match(ln) and not _ATTACHMENT.search(ln)
+    ]
 
 
 def _strip_body(body: Tag, profile: Profile | None) -> None:

@@ -6,12 +6,14 @@ No Scrapy here: everything takes strings (or bytes) and BeautifulSoup trees.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from w3lib.encoding import html_to_unicode
 
 from archiver.normalize.text import clean_text
+from archiver.normalize.urls import strip_session
 
 BLOCK_TAGS = frozenset(
     "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption table tr td th section "
@@ -33,7 +35,8 @@ def to_unicode(html: str | bytes, content_type: str | None = None) -> str:
     if isinstance(html, str):
         return html
     _, text = html_to_unicode(content_type, html)
-    return text
+    # windows-1258 and decomposed input: compose once here so every selector sees NFC text.
+    return unicodedata.normalize("NFC", text)
 
 
 def parse(html: str | bytes) -> BeautifulSoup:
@@ -126,8 +129,6 @@ def sanitize(el: Tag, base_url: str) -> str:
 
 
 def clean_html_whitespace(html: str) -> str:
-    import unicodedata
-
     html = unicodedata.normalize("NFC", html).replace("\u00d0", "\u0110")
     return re.sub(r"[ \t]{2,}", " ", html).strip()
 
@@ -144,5 +145,5 @@ def absolute_links(root: Tag, selector: str | None, base_url: str) -> list[str]:
             href = href.strip()
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
-            seen.setdefault(urljoin(base_url, href), None)
+            seen.setdefault(strip_session(urljoin(base_url, href)), None)
     return list(seen)

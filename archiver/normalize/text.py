@@ -20,7 +20,7 @@ _ABBREVIATIONS = {
     "tp", "th", "ths", "ts", "pgs", "gs", "bs", "ks", "cn", "tx", "tt", "q", "p", "h", "x",
     "ông", "bà", "st", "mr", "mrs", "dr", "no", "vs", "v.v", "tr", "đ", "ubnd", "www",
 }  # fmt: skip
-_GLUE = re.compile(r"(?<=[^\W_])([.!?…]+|[;:])(?=[^\W\d_])")
+_GLUE = re.compile(r"(?<=[^\W_]|[%)”\"»])([.!?…]+|[;:])(?=[^\W\d_])")
 _WORD_BEFORE = re.compile(r"([^\W_][\w.\-/:@]*)$")
 
 

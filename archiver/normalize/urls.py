@@ -31,6 +31,11 @@ TRACKING_PARAMS = frozenset(
 _SESSION_PATH = re.compile(r";(?:jsessionid|sessionid|phpsessid)=[^/?#]*", re.I)
 
 
+def strip_session(url: str) -> str:
+    """Drop ``;jsessionid=…`` path parameters and the fragment: they never identify a page."""
+    return _SESSION_PATH.sub("", url.split("#", 1)[0])
+
+
 def _host(netloc: str) -> str:
     return netloc.lower().split("@")[-1]
 
@@ -51,7 +56,7 @@ def canonical_url(
 ) -> str:
     """The canonical spelling of ``url``. ``hosts`` are the hosts (with port, if any) that
     belong to the portal and are rewritten onto ``origin``."""
-    url = _SESSION_PATH.sub("", url.strip())
+    url = strip_session(url.strip())
     parts = urlsplit(url)
     keep = {k.lower() for k in keep_params} if keep_params else None
     drop = {k.lower() for k in drop_params}

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_cases(kind: str) -> list[Path]:
+    """Every fixture directory of a kind ("article" or "listing")."""
+    out = []
+    for meta in sorted(FIXTURES.glob("*/*/meta.json")):
+        if json.loads(meta.read_text(encoding="utf-8"))["kind"] == kind:
+            out.append(meta.parent)
+    return out
+
+
+def load_case(case: Path) -> tuple[str, dict, dict, datetime | None]:
+    meta = json.loads((case / "meta.json").read_text(encoding="utf-8"))
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    now = datetime.fromisoformat(meta["now"]) if meta.get("now") else None
+    return (case / "page.html").read_text(encoding="utf-8"), meta, expected, now
+
+
+@pytest.fixture
+def tmp_db(tmp_path: Path) -> Path:
+    return tmp_path / "archive.db"
