@@ -3,6 +3,7 @@ per portal, each recorded as a ``crawl_runs`` row by the store pipeline."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,22 @@ from scrapy.settings import Settings
 
 from archiver.profiles import Profile
 from archiver.store import Archive
+
+
+def _quiet_tracebacks(level: str) -> None:
+    """Log records without tracebacks: a cron log says what failed and where, in one line.
+    (``--log-level DEBUG`` keeps them.)"""
+    if level == "DEBUG":
+        return
+    factory = logging.getLogRecordFactory()
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        record.exc_info = None
+        record.exc_text = None
+        return record
+
+    logging.setLogRecordFactory(make)
 
 
 def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: str = "WARNING",
@@ -35,6 +52,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     settings = make_settings(db, max_pages=max_pages, log_level=log_level, overrides=overrides)
     Archive(db).close()  # create or upgrade the archive before any spider opens it
     process = CrawlerProcess(settings)
+    _quiet_tracebacks(log_level)
     crawlers = []
     for profile in profiles:
         crawler = process.create_crawler(PortalSpider)

@@ -75,9 +75,9 @@ class DemoArticle:
 
 
 def _slugify(text: str) -> str:
-    from archiver.normalize.text import fold
-
     import re
+
+    from archiver.normalize.text import fold
 
     return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")
 
@@ -166,7 +166,9 @@ def _article_page(a: DemoArticle, others: list[DemoArticle]) -> str:
         f'<p style="text-align:center"><em>Quang cảnh hội nghị tại {html.escape(PLACES[a.id % 7])}.</em></p>'
     )
     body += [f"<p>{html.escape(p)}</p>" for p in paras[3:]]
-    body.append('<p><script>trackView();</script><a href="/van-ban/qd-01.pdf" onclick="x()">Quyết định</a> - Tải văn bản</p>')
+    body.append(
+        '<p><script>trackView();</script><a href="/van-ban/qd-01.pdf" onclick="x()">Quyết định</a> - Tải văn bản</p>'
+    )
     comments = '<div class="binhluan"><h3>Các ý kiến của bạn đọc</h3><p>Chưa có ý kiến nào.</p></div>'
     if a.author and a.id % 3 == 0:
         # The byline glued to the comments heading, as the real portal prints it.
@@ -235,15 +237,19 @@ def build_site(directory: Path = DEMO_DIR) -> dict:
         for p in range(1, pages + 1):
             extra = ""
             if cat == "thoi-su-chinh-tri" and p == 1:
-                extra = (f'<div class="news-item"><a class="news-item-title" href="{cross.path}?utm_source=thoisu'
-                         f'&amp;utm_medium=listing">{html.escape(cross.title)}</a></div>')
+                extra = (
+                    f'<div class="news-item"><a class="news-item-title" href="{cross.path}?utm_source=thoisu'
+                    f'&amp;utm_medium=listing">{html.escape(cross.title)}</a></div>'
+                )
             if cat == "kinh-te" and p == pages:
                 extra = f'<div class="news-item"><a class="news-item-title" href="{NOT_FOUND_PATH}">Bài viết đã gỡ</a></div>'
             chunk = items[(p - 1) * PAGE_SIZE : p * PAGE_SIZE]
             path = f"/tin-tuc/{cat}/" if p == 1 else f"/tin-tuc/{cat}/trang-{p}/"
             files[path + "index.html"] = _listing_page(cat, name, chunk, p, pages, extra)
     files[NOT_FOUND_PATH] = NOT_FOUND_PAGE
-    files["/index.html"] = _page("Trang chủ", '<div class="home"><a href="/tin-tuc/tin-trong-tinh/">Tin trong tỉnh</a></div>')
+    files["/index.html"] = _page(
+        "Trang chủ", '<div class="home"><a href="/tin-tuc/tin-trong-tinh/">Tin trong tỉnh</a></div>'
+    )
     files["/robots.txt"] = "User-agent: *\nDisallow: /admin/\n"
     for rel, text in files.items():
         target = site / rel.lstrip("/")
@@ -259,7 +265,9 @@ def build_site(directory: Path = DEMO_DIR) -> dict:
         "not_articles": [NOT_FOUND_PATH],
         "listing_pages": sum(1 for k in files if k.endswith("index.html") and k != "/index.html"),
     }
-    (directory / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (directory / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return manifest
 
 

@@ -103,10 +103,13 @@ class PortalSpider(scrapy.Spider):
         if not hasattr(response, "text"):
             self.crawler.stats.inc_value("archiver/pages/not_text")
             return
-        art = extract_article(response.text, response.url, profile=self.profile, now=self.now)
+        # Extract against the canonical URL, so that links and images in the stored HTML point
+        # at the portal, not at the mirror the page was fetched from.
+        canonical = self.canonical(response.url)
+        art = extract_article(response.text, canonical, profile=self.profile, now=self.now)
         art.portal = self.portal
         art.fetched_url = response.url
-        art.canonical_url = self.canonical(response.url)
+        art.canonical_url = canonical
         art.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         yield art
 

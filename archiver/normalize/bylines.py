@@ -22,7 +22,9 @@ _CREDIT = re.compile(
 )
 _SOURCE = re.compile(r"^(?:nguồn(?:\s+tin)?|theo)\s*:\s*(?P<src>.+?)\.?$", re.I)
 _THEO = re.compile(r"^\(?\s*theo\s+(?P<src>[^()]+?)\s*\)?\.?$", re.I)
-_ST = re.compile(r"^(?P<who>.+?)\s*\(?\b(?:st|sưu\s+tầm)\b\)?\s*(?:\(\s*(?:nguồn|theo)\s*:?\s*(?P<src>[^)]+)\))?\.?$", re.I)
+_ST = re.compile(
+    r"^(?P<who>.+?)\s*\(?\b(?:st|sưu\s+tầm)\b\)?\s*(?:\(\s*(?:nguồn|theo)\s*:?\s*(?P<src>[^)]+)\))?\.?$", re.I
+)
 _END_MARK = re.compile(r"\s*\./\.\s*")
 _ORG_START = re.compile(
     r"^(?:phòng|sở|ban|ubnd|ủy\s+ban|uỷ\s+ban|trung\s+tâm|văn\s+phòng|hội|báo|đài|công\s+an|"

@@ -50,14 +50,10 @@ _DMY = re.compile(
     r"(?<![\d/.\-])(?P<a>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*" + _YEAR + r"(?![\d%])"
 )
 # 2024-05-17, 2024/5/17 (ISO and URL paths)
-_YMD = re.compile(
-    r"(?<![\d/.\-])" + _YEAR + r"(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<a>\d{1,2})(?![\d%])"
-)
+_YMD = re.compile(r"(?<![\d/.\-])" + _YEAR + r"(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<a>\d{1,2})(?![\d%])")
 # ngày 18 tháng 3 năm 2021, ngày 23 tháng 08 năm 2019, 18 tháng Giêng năm 2021
 _LONG = re.compile(
-    r"(?:ngày\s+)?(?P<a>\d{1,2})\s+tháng\s+(?P<b>\d{1,2}|" + _MONTH_ALT + r")\s*(?:năm|,)?\s*"
-    + _YEAR
-    + r"(?!\d)"
+    r"(?:ngày\s+)?(?P<a>\d{1,2})\s+tháng\s+(?P<b>\d{1,2}|" + _MONTH_ALT + r")\s*(?:năm|,)?\s*" + _YEAR + r"(?!\d)"
 )
 # 10:15, 10:15:30, 10h15, 10h, 10 giờ 15 phút, 3:00 PM, 08:16 SA
 _TIME = re.compile(

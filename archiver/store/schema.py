@@ -52,9 +52,9 @@ def m001_initial() -> list[str]:
             PRIMARY KEY (article_id, revision))""",
         """CREATE TABLE view_counts (
             article_id TEXT NOT NULL REFERENCES articles(id), seen_at TEXT NOT NULL,
-            views INTEGER NOT NULL, views_raw TEXT, run_id INTEGER,
-            PRIMARY KEY (article_id, seen_at))""",
+            views INTEGER NOT NULL, views_raw TEXT, run_id INTEGER)""",
         "CREATE UNIQUE INDEX idx_view_counts_run ON view_counts(article_id, run_id)",
+        "CREATE INDEX idx_view_counts_seen ON view_counts(article_id, seen_at)",
         """CREATE TABLE crawl_runs (
             id INTEGER PRIMARY KEY, portal TEXT NOT NULL, started_at TEXT NOT NULL,
             ended_at TEXT, base_url TEXT, pages INTEGER DEFAULT 0, new INTEGER DEFAULT 0,

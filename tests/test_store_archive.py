@@ -1,0 +1,130 @@
+"""The archive: migrations, ids, revisions, view observations, URL and content deduplication."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from archiver.exceptions import ArchiveError
+from archiver.items import Article
+from archiver.profiles import get_portal
+from archiver.store import MIGRATIONS, Archive, article_id, migrate
+
+URL = "https://www.haugiang.gov.vn/tin-tuc/tin-trong-tinh/a-1.html"
+
+
+def art(url: str = URL, title: str = "Tiêu đề", body: str = "Nội dung.", views: int | None = 10) -> Article:
+    return Article(url=url, canonical_url=url, fetched_url=url, portal="haugiang", title=title,
+                   body_text=body, published=date(2021, 3, 23), published_raw="(23/03/2021)", views=views)  # fmt: skip
+
+
+@pytest.fixture
+def archive(tmp_db: Path):
+    with Archive(tmp_db) as a:
+        a.upsert_portal(get_portal("haugiang"))
+        yield a
+
+
+def test_schema_tables_and_wal(archive: Archive) -> None:
+    tables = set(archive.db.table_names())
+    assert {"portals", "articles", "article_revisions", "view_counts", "crawl_runs", "article_urls"} <= tables
+    cols = {c.name for c in archive.db["articles"].columns}
+    assert {"id", "portal", "url", "title", "category", "published", "published_raw", "views", "author",
+            "body_text", "body_html", "content_hash", "first_seen", "last_seen"} <= cols  # fmt: skip
+    assert {c.name for c in archive.db["view_counts"].columns} >= {"article_id", "seen_at", "views"}
+    assert archive.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrations_twice_equal_once(tmp_db: Path) -> None:
+    Archive(tmp_db).close()
+    conn = sqlite3.connect(tmp_db)
+    schema = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    import sqlite_utils
+
+    assert migrate(sqlite_utils.Database(conn)) == []
+    assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    assert [r[0] for r in conn.execute("SELECT name FROM _migrations")] == [n for n, _ in MIGRATIONS]
+
+
+def test_stable_id() -> None:
+    assert article_id("haugiang", URL) == article_id("haugiang", URL)
+    assert article_id("haugiang", URL) != article_id("kontum", URL)
+    assert len(article_id("haugiang", URL)) == 16
+
+
+def test_new_then_unchanged_records_views_as_observations(archive: Archive) -> None:
+    r1 = archive.start_run("haugiang")
+    assert archive.save_article(art(views=10), run_id=r1, seen_at="2024-01-01T00:00:00+00:00") == "new"
+    r2 = archive.start_run("haugiang")
+    assert archive.save_article(art(views=25), run_id=r2, seen_at="2024-01-02T00:00:00+00:00") == "unchanged"
+    assert archive.count("articles") == 1
+    assert archive.count("article_revisions") == 1
+    rows = list(archive.query("SELECT views FROM view_counts ORDER BY seen_at"))
+    assert [r["views"] for r in rows] == [10, 25]
+    row = next(archive.query("SELECT views, revision, first_seen, last_seen FROM articles"))
+    assert row == {"views": 25, "revision": 1, "first_seen": "2024-01-01T00:00:00+00:00",
+                   "last_seen": "2024-01-02T00:00:00+00:00"}  # fmt: skip
+
+
+def test_changed_body_is_a_new_revision_and_the_old_one_is_kept(archive: Archive) -> None:
+    archive.save_article(art(body="Bản đầu."), run_id=archive.start_run("haugiang"))
+    status = archive.save_article(art(body="Bản đã sửa."), run_id=archive.start_run("haugiang"))
+    assert status == "updated"
+    revs = list(archive.query("SELECT revision, body_text FROM article_revisions ORDER BY revision"))
+    assert revs == [{"revision": 1, "body_text": "Bản đầu."}, {"revision": 2, "body_text": "Bản đã sửa."}]
+    assert next(archive.query("SELECT body_text, revision FROM articles")) == {
+        "body_text": "Bản đã sửa.",
+        "revision": 2,
+    }
+
+
+def test_same_article_under_another_url_is_one_article(archive: Archive) -> None:
+    run = archive.start_run("haugiang")
+    assert archive.save_article(art(), run_id=run) == "new"
+    other = URL.replace("tin-trong-tinh", "thoi-su-chinh-tri")
+    assert archive.save_article(art(url=other), run_id=run) == "duplicate"
+    assert archive.count("articles") == 1
+    assert archive.count("article_urls") == 2
+    # next run, reached by the second URL: recognised through article_urls
+    assert archive.save_article(art(url=other, views=11), run_id=archive.start_run("haugiang")) == "unchanged"
+    assert archive.count("view_counts") == 2
+
+
+def test_missing_fields_are_filled_never_replaced(archive: Archive) -> None:
+    a = art()
+    a.author = None
+    archive.save_article(a, run_id=archive.start_run("haugiang"))
+    b = art()
+    b.author = "Thanh Tâm"
+    archive.save_article(b, run_id=archive.start_run("haugiang"))
+    c = art()
+    c.author = "Người khác"
+    archive.save_article(c, run_id=archive.start_run("haugiang"))
+    assert next(archive.query("SELECT author FROM articles"))["author"] == "Thanh Tâm"
+
+
+def test_run_rows(archive: Archive) -> None:
+    from archiver.store import RunCounts
+
+    run = archive.start_run("haugiang", "http://127.0.0.1:1")
+    archive.finish_run(run, RunCounts(pages=3, new=2, errors=1), "ok", "1 failed fetch")
+    row = next(archive.query("SELECT * FROM crawl_runs"))
+    assert (row["pages"], row["new"], row["errors"], row["status"]) == (3, 2, 1, "ok")
+    assert row["ended_at"] >= row["started_at"]
+
+
+def test_corrupt_database_is_a_clean_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ArchiveError, match="bad.db"):
+        Archive(bad)
+    assert bad.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_missing_database_without_create(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match="no archive here"):
+        Archive(tmp_path / "none.db", create=False)
+    assert not (tmp_path / "none.db").exists()
