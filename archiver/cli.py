@@ -134,7 +134,11 @@ def demo(db: str, site: Path | None) -> None:
         _fail(f"{directory}: no demo site here (regenerate it: python -m archiver.demo data/demo)")
     server = demo_site.serve(directory)
     url = demo_site.server_url(server)
-    click.echo(f"Serving the demo portal from {directory} at {url}")
+    try:
+        shown = directory.resolve().relative_to(Path.cwd())
+    except ValueError:
+        shown = directory
+    click.echo(f"Serving the demo portal from {shown} at {url}")
     try:
         # A local static mirror: no need to be gentle with it.
         fast = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}

@@ -37,7 +37,7 @@ def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: st
     settings.set("ARCHIVER_DB", str(db), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     if max_pages:
-        settings.set("CLOSESPIDER_PAGECOUNT", max_pages, priority="cmdline")
+        settings.set("ARCHIVER_MAX_PAGES", max_pages, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings

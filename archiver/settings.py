@@ -21,6 +21,8 @@ ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""
+# Cap on pages (listings and articles) requested per portal per run (--max-pages); 0: no cap.
+ARCHIVER_MAX_PAGES = 0
 # Fixed "now" for relative dates ("2 giờ trước"), ISO 8601; empty means the crawl's start time.
 ARCHIVER_NOW = ""
 

@@ -34,6 +34,8 @@ class PortalSpider(scrapy.Spider):
         self.fetch_host = urlsplit(self.fetch_origin).netloc.lower()
         self.now: datetime | None = None
         self.errors: list[tuple[str, str]] = []
+        # Pages this run may still request (ARCHIVER_MAX_PAGES); None: no cap.
+        self.budget: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -42,7 +44,18 @@ class PortalSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         fixed = settings.get("ARCHIVER_NOW")
         spider.now = parse_datetime(fixed) if fixed else datetime.now(UTC)  # type: ignore[assignment]
+        cap = settings.getint("ARCHIVER_MAX_PAGES", 0)
+        spider.budget = cap if cap > 0 else None
         return spider
+
+    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
+        """A request within the page cap, or None once the cap is spent."""
+        if self.budget is not None:
+            if self.budget <= 0:
+                self.crawler.stats.inc_value("archiver/pages/over_cap")
+                return None
+            self.budget -= 1
+        return scrapy.Request(url, callback=callback, errback=self.on_error, **kw)
 
     # -- URLs ------------------------------------------------------------------------------
     def to_fetch(self, url: str) -> str | None:
@@ -78,8 +91,9 @@ class PortalSpider(scrapy.Spider):
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for start in self.profile.start_urls:
-            url = urljoin(self.fetch_origin + "/", start)
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"depth": 0})
+            req = self.request(urljoin(self.fetch_origin + "/", start), self.parse_listing, cb_kwargs={"depth": 0})
+            if req is not None:
+                yield req
 
     def parse_listing(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("archiver/pages/listing")
@@ -91,12 +105,14 @@ class PortalSpider(scrapy.Spider):
             if target is None:
                 self.crawler.stats.inc_value("archiver/links/offsite")
                 continue
-            yield scrapy.Request(self.fetch_form(target), callback=self.parse_article, errback=self.on_error)
+            req = self.request(self.fetch_form(target), self.parse_article)
+            if req is not None:
+                yield req
         for link in listing.next_urls:
             target = self.to_fetch(link)
-            if target is not None:
-                yield scrapy.Request(target, callback=self.parse_listing, errback=self.on_error,
-                                     cb_kwargs={"depth": depth + 1})  # fmt: skip
+            req = self.request(target, self.parse_listing, cb_kwargs={"depth": depth + 1}) if target else None
+            if req is not None:
+                yield req
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         self.crawler.stats.inc_value("archiver/pages/article")

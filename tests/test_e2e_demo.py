@@ -135,3 +135,19 @@ def test_unreachable_site_is_a_failed_run_and_touches_nothing(crawled: Path, tmp
     assert run["status"] == "failed" and "127.0.0.1" in run["reason"]
     assert "failed" in result.stdout
     assert rows(db, "SELECT * FROM articles ORDER BY id") == before
+
+
+def test_max_pages_caps_a_crawl(tmp_path: Path) -> None:
+    from archiver.demo import SITE_DIR, serve, server_url
+
+    server = serve(SITE_DIR)
+    try:
+        db = tmp_path / "capped.db"
+        result = archiver("crawl", "demo", "--db", str(db), "--base-url", server_url(server), "--max-pages", "8")
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    run = rows(db, "SELECT * FROM crawl_runs")[0]
+    assert run["status"] == "ok"
+    assert run["pages"] == 8
+    assert scalar(db, "SELECT count(*) AS n FROM articles") < 66
