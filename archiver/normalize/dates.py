@@ -47,17 +47,19 @@ _MONTH_ALT = "|".join(sorted((re.escape(k) for k in _MONTH_WORDS), key=len, reve
 _YEAR = r"(?P<y>(?:19|20)\d\d)"
 # 23/03/2021, 23-03-2021, 23.02.2022, 17 - 05 - 2024, 6/8/2020
 _DMY = re.compile(
-    r"(?<![\d/.\-])(?P<a>\d{1,2})\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*" + _YEAR + r"(?![\d%])"
+    r"(?P<a>\d(?<![\d/.\-]\d)\d?)\s*(?P<sep>[/.\-])\s*(?P<b>\d{1,2})\s*(?P=sep)\s*" + _YEAR + r"(?![\d%])"
 )
 # 2024-05-17, 2024/5/17 (ISO and URL paths)
-_YMD = re.compile(r"(?<![\d/.\-])" + _YEAR + r"(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<a>\d{1,2})(?![\d%])")
+_YMD = re.compile(
+    r"(?P<y>(?:19|20)(?<![\d/.\-]..)\d\d)" r"(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<a>\d{1,2})(?![\d%])"
+)
 # ngày 18 tháng 3 năm 2021, ngày 23 tháng 08 năm 2019, 18 tháng Giêng năm 2021
 _LONG = re.compile(
     r"(?:ngày\s+)?(?P<a>\d{1,2})\s+tháng\s+(?P<b>\d{1,2}|" + _MONTH_ALT + r")\s*(?:năm|,)?\s*" + _YEAR + r"(?!\d)"
 )
 # 10:15, 10:15:30, 10h15, 10h, 10 giờ 15 phút, 3:00 PM, 08:16 SA
 _TIME = re.compile(
-    r"(?<![\d:])(?P<h>\d{1,2})\s*(?:(?P<colon>:)\s*|h\s*|giờ\s*)(?P<m>\d{2})?"
+    r"(?P<h>\d(?<![\d:]\d)\d?)\s*(?:(?P<colon>:)\s*|h\s*|giờ\s*)(?P<m>\d{2})?"
     r"(?:(?(colon):|\s*phút\s*)?(?P<s>\d{2}))?(?:\s*(?:phút|giây))?"
     r"\s*(?P<ampm>am|pm|a\.m\.|p\.m\.|sa|ch)?(?![\w])"
 )
@@ -67,13 +69,19 @@ _YESTERDAY = re.compile(r"hôm\s+qua|hôm\s+nay")
 
 # Between a date and its time only these may stand: spaces, commas, pipes, dashes, "lúc", "vào".
 _GLUE = r"[\s,|\-–—/]*(?:(?:lúc|vào\s+lúc|vào)[\s,|\-–]*)?"
-_TIME_AFTER = re.compile(r"^" + _GLUE + r"(?:\(?\s*)")
+_GLUE_AT = re.compile(_GLUE + r"(?:\(?\s*)")
+_BETWEEN = re.compile(r"[\s,|\-–—]*(?:ngày\s*)?(?:\(\s*)?")
 _NOT_A_DATE = re.compile(r"(?:lượt\s+truy\s+cập|truy\s+cập\s+hôm\s+nay|đang\s+online)")
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
-    text = text.replace("\u00a0", " ").replace("\u200b", "").replace("\ufeff", "")
+    if not text.isascii():
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        if "\u00a0" in text:
+            text = text.replace("\u00a0", " ")
+        if "\u200b" in text or "\ufeff" in text:
+            text = text.replace("\u200b", "").replace("\ufeff", "")
     return text.lower()
 
 
@@ -82,6 +90,9 @@ def _valid_date(y: int, m: int, d: int) -> date | None:
         return date(y, m, d)
     except ValueError:
         return None
+
+
+_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _day_month(a: int, b: int) -> tuple[int, int] | None:
@@ -99,31 +110,38 @@ def _month_value(raw: str) -> int | None:
     return _MONTH_WORDS.get(re.sub(r"\s+", " ", raw))
 
 
+def _first_valid(rx: re.Pattern[str], s: str, ymd: bool) -> tuple[int, int, date] | None:
+    """The first match of ``rx`` in ``s`` that is a real day (day-first unless ``ymd``)."""
+    m = rx.search(s)
+    while m is not None:
+        a, b, y = m.group("a", "b", "y")
+        day, month = int(a), int(b)
+        if not ymd and month > 12 and day <= 12:  # month-first: only where day-first is impossible
+            day, month = month, day
+        if 1 <= month <= 12 and 1 <= day <= _DAYS[month - 1]:
+            try:
+                return m.start(), m.end(), date(int(y), month, day)
+            except ValueError:  # 29 February of a common year
+                pass
+        m = rx.search(s, m.end())
+    return None
+
+
 def _find_date(s: str) -> tuple[date, int, int] | None:
     """The first date in ``s`` with the span it covers."""
-    found: list[tuple[int, int, date]] = []
-    m = _LONG.search(s)
-    if m:
-        month = _month_value(m.group("b"))
-        if month:
-            d = _valid_date(int(m.group("y")), month, int(m.group("a")))
-            if d:
-                found.append((m.start(), m.end(), d))
-    for rx in (_DMY, _YMD):
-        for m in rx.finditer(s):
-            if rx is _YMD:
-                dm: tuple[int, int] | None = (int(m.group("a")), int(m.group("b")))
-            else:
-                dm = _day_month(int(m.group("a")), int(m.group("b")))
-            if dm is None:
-                continue
-            d = _valid_date(int(m.group("y")), dm[1], dm[0])
-            if d:
-                found.append((m.start(), m.end(), d))
-                break
-    if not found:
+    found = _first_valid(_DMY, s, False)
+    if "tháng" in s:
+        m = _LONG.search(s)
+        if m:
+            month = _month_value(m.group("b"))
+            d = _valid_date(int(m.group("y")), month, int(m.group("a"))) if month else None
+            if d and (found is None or m.start() < found[0]):
+                found = (m.start(), m.end(), d)
+    if found is None:  # year-first (ISO, URL paths) only when no day-first date is printed
+        found = _first_valid(_YMD, s, True)
+    if found is None:
         return None
-    start, end, d = min(found, key=lambda t: t[0])
+    start, end, d = found
     return d, start, end
 
 
@@ -151,25 +169,24 @@ def _usable_time(m: re.Match[str]) -> bool:
 
 def _find_time(s: str, start: int, end: int) -> time | None:
     """A time printed right after the date, or right before it."""
-    after = s[end:]
-    glue = _TIME_AFTER.match(after)
-    pos = glue.end() if glue else 0
-    m = _TIME.match(after, pos)
+    glue = _GLUE_AT.match(s, end)
+    m = _TIME.match(s, glue.end() if glue else end)
     if m and _usable_time(m):
         t = _time_from(m)
         if t is not None:
             return t
+    if start == 0:
+        return None
     before = s[:start]
     # The time may precede the date: "17:29 17/08/2022", "08:16 SA ngày 12/3/2021".
     for m in _TIME.finditer(before):
-        rest = before[m.end() :]
-        if re.fullmatch(r"[\s,|\-–—]*(?:ngày\s*)?(?:\(\s*)?", rest) and _usable_time(m):
+        if _BETWEEN.fullmatch(before, m.end()) and _usable_time(m):
             return _time_from(m)
     return None
 
 
 def _zone(s: str) -> timezone | ZoneInfo:
-    m = _ZONE.search(s)
+    m = _ZONE.search(s) if ("gmt" in s or "utc" in s) else None
     if not m:
         return TZ
     minutes = int(m.group("off")) * 60 + int(m.group("offm") or 0)
@@ -217,6 +234,65 @@ def _relative(s: str, now: datetime | None) -> datetime | date | None:
     return None
 
 
+# The commonest shapes in one search: a day-first date with a clock time after it (24-hour or
+# 12-hour) or, checked on the text before the date, a clock time before it.
+_CLOCK = r"(?P<H>\d{1,2})[:h](?P<M>\d{2})(?::(?P<S>\d{2}))?(?![\d:])(?:\s*(?P<AP>am|pm|sa|ch)(?!\w))?"
+_FAST = re.compile(_DMY.pattern + r"(?:[\s,|\-–—]*(?:lúc\s*)?\(?\s*" + _CLOCK + ")?")
+_CLOCK_BEFORE = re.compile(r"(?<![\d:])" + _CLOCK + r"[\s,|\-–—]*(?:ngày\s*)?\(?\s*$")
+_DIGIT = re.compile(r"\d")
+
+
+def _clock(hh: str, mm: str, ss: str | None, ap: str | None) -> time | None:
+    h, mi, sec = int(hh), int(mm), int(ss or 0)
+    if ap:
+        if not 1 <= h <= 12:
+            return None
+        if ap in ("pm", "ch"):
+            h = h % 12 + 12
+        elif h == 12:
+            h = 0
+    if h > 23 or mi > 59 or sec > 59:
+        return None
+    return time(h, mi, sec)
+
+
+def _fast(s: str) -> datetime | date | None:
+    """The commonest shapes without the general machinery; None means: use the general path."""
+    m = _FAST.search(s)
+    if m is None:
+        return None
+    a, b, y, hh, mm, ss, ap = m.group("a", "b", "y", "H", "M", "S", "AP")
+    day, month = int(a), int(b)
+    if month > 12 and day <= 12:
+        day, month = month, day
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1]):
+        return None
+    try:
+        d = date(int(y), month, day)
+    except ValueError:
+        return None
+    if hh is None:
+        start = m.start()
+        if start and _DIGIT.search(s, 0, start):
+            before = _CLOCK_BEFORE.search(s, 0, start)
+            if before is None:
+                return None  # digits before the date that are not a clock: the general path decides
+            hh, mm, ss, ap = before.group("H", "M", "S", "AP")
+        else:
+            glue = _GLUE_AT.match(s, m.end())
+            pos = glue.end() if glue else m.end()
+            if pos < len(s) and s[pos].isdigit():
+                return None
+            return d
+    t = _clock(hh, mm, ss, ap)
+    if t is None:
+        return None
+    tz = _zone(s) if ("gmt" in s or "utc" in s) else TZ
+    if tz is TZ:
+        return datetime.combine(d, t, TZ)
+    return datetime.combine(d, t, tz).astimezone(TZ)
+
+
 def parse_datetime(text: str | None, *, now: datetime | None = None) -> datetime | date | None:
     """Read the publication date (and time, if shown) from a string printed by a portal.
 
@@ -233,6 +309,10 @@ def parse_datetime(text: str | None, *, now: datetime | None = None) -> datetime
         return iso
     if len(s) > 2000:
         s = s[:2000]
+    if "tháng" not in s and "giờ" not in s:
+        fast = _fast(s)
+        if fast is not None:
+            return fast
     found = _find_date(s)
     if found is None:
         rel = _relative(s, now)
@@ -244,6 +324,8 @@ def parse_datetime(text: str | None, *, now: datetime | None = None) -> datetime
     if t is None:
         return d
     tz = _zone(s)
+    if tz is TZ:
+        return datetime.combine(d, t, TZ)
     return datetime.combine(d, t, tz).astimezone(TZ)
 
 
@@ -252,7 +334,7 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:z
 
 def _iso(s: str) -> datetime | date | None:
     """Machine-written ISO 8601 (meta tags, ``<time datetime>``)."""
-    if not _ISO.fullmatch(s):
+    if len(s) < 10 or s[4:5] != "-" or not _ISO.fullmatch(s):
         return None
     try:
         value = datetime.fromisoformat(s.upper().replace("Z", "+00:00"))

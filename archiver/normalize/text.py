@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from archiver.normalize.legacy import fix_legacy
+
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 # Abbreviations that end in a period and may be followed by a capital without a space.
@@ -29,8 +31,9 @@ def nfc(text: str) -> str:
 
 
 def fix_characters(text: str) -> str:
-    """NFC, ``Ð`` -> ``Đ``, no zero-width characters, one space for any run of spaces."""
-    text = nfc(text).translate(_ZERO_WIDTH)
+    """NFC, TCVN3/VNI mojibake converted, ``Ð`` -> ``Đ``, no zero-width characters, one space for
+    any run of spaces."""
+    text = fix_legacy(nfc(text).translate(_ZERO_WIDTH))
     # U+00D0 (Icelandic eth) is typed for U+0110 on Vietnamese pages; Vietnamese has no eth.
     text = text.replace("\u00d0", "\u0110")
     text = _SPACES.sub(" ", text)
