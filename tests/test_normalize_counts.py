@@ -37,3 +37,24 @@ CASES = [
 @pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[0] or "empty" for c in CASES])
 def test_parse_views(text: str, expected: int | None) -> None:
     assert parse_views(text) == expected
+
+
+VIEW_LABELS = [
+    "Số lần xem",
+    "Lượt xem",
+    "Đã xem",
+    "Số lượt xem",
+    "Lượt đọc",
+    "Lần xem",
+    "Views",
+    "lượt xem",
+    "LƯỢT XEM",
+]
+
+
+@pytest.mark.parametrize("label", VIEW_LABELS)
+@pytest.mark.parametrize(
+    ("printed", "value"), [("7370", 7370), ("1.234", 1234), ("1,234", 1234), ("12.345.678", 12345678)]
+)
+def test_labels_and_thousands_separators(label: str, printed: str, value: int) -> None:
+    assert parse_views(f"{label}: {printed}") == value

@@ -102,3 +102,106 @@ def test_other_zone_is_converted_to_vietnam_time() -> None:
 )
 def test_date_from_url(url: str, expected: date | None) -> None:
     assert date_from_url(url) == expected
+
+
+# --- each class of variation, as a table -----------------------------------------------------------
+LABELS = ["Cập nhật vào ngày", "Ngày đăng", "Đăng ngày", "Gửi lúc", "Cập nhật lúc", "Ngày cập nhật", "Đăng lúc",
+          "Cập nhật ngày", "Ngày", "Thời gian đăng", "Ngày xuất bản", "Cập nhật"]  # fmt: skip
+FORMS = [
+    ("23/03/2021", date(2021, 3, 23)),
+    ("(23/03/2021)", date(2021, 3, 23)),
+    ("23/03/2021 10:15", dt(2021, 3, 23, 10, 15)),
+    ("[23-03-2021 10:15:30]", dt(2021, 3, 23, 10, 15, 30)),
+]
+LABELLED = [(f"{label}{colon} {form}", want) for label in LABELS for colon in ("", ":") for form, want in FORMS]
+LABELLED += [(f"[ {label} ({form}) ]", want) for label in LABELS[:4] for form, want in FORMS[:1]]
+
+
+@pytest.mark.parametrize(("text", "expected"), LABELLED)
+def test_labels_with_or_without_colon(text: str, expected: object) -> None:
+    assert parse_datetime(text) == expected
+
+
+WEEKDAYS = ["Thứ 2", "Thứ 3", "Thứ 4", "Thứ 5", "Thứ 6", "Thứ 7", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu",
+            "Thứ Bảy", "Chủ nhật", "Chủ Nhật", "CHỦ NHẬT", "thứ hai", "THỨ BA", "T2", "T3", "T4", "T5", "T6", "T7", "CN"]  # fmt: skip
+
+
+@pytest.mark.parametrize("weekday", WEEKDAYS)
+def test_weekday_prefixes(weekday: str) -> None:
+    assert parse_datetime(f"{weekday}, 15/08/2022 | 10:03:05") == dt(2022, 8, 15, 10, 3, 5)
+    assert parse_datetime(f"{weekday} - 15/08/2022") == date(2022, 8, 15)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["5/3/2021", "05/03/2021", "5-3-2021", "05-03-2021", "5.3.2021", "05.03.2021", "5 - 3 - 2021", "05 - 03 - 2021",
+     "05 / 03 / 2021", "ngày 5 tháng 3 năm 2021", "ngày 05 tháng 03 năm 2021", "5 tháng 3, 2021", "2021-03-05"],
+)  # fmt: skip
+def test_separators_and_padding(text: str) -> None:
+    assert parse_datetime(text) == date(2021, 3, 5)
+
+
+MONTH_WORDS = ["Giêng", "Hai", "Ba", "Tư", "Năm", "Sáu", "Bảy", "Tám", "Chín", "Mười", "Mười Một", "Chạp"]
+
+
+@pytest.mark.parametrize(("month", "word"), list(enumerate(MONTH_WORDS, start=1)))
+def test_month_words(month: int, word: str) -> None:
+    assert parse_datetime(f"ngày 9 tháng {word} năm 2020") == date(2020, month, 9)
+    assert parse_datetime(f"Ngày 9 tháng {word.upper()} năm 2020") == date(2020, month, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12/3/2021 10h15", dt(2021, 3, 12, 10, 15)),
+        ("10h15 12/3/2021", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 lúc 10h", dt(2021, 3, 12, 10, 0)),
+        ("10 giờ 15 phút ngày 12/3/2021", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021, 10 giờ 15 phút", dt(2021, 3, 12, 10, 15)),
+        ("10 giờ, ngày 12/3/2021", dt(2021, 3, 12, 10, 0)),
+        ("12/3/2021 10:15:30", dt(2021, 3, 12, 10, 15, 30)),
+        ("12/3/2021 10:15 SA", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 10:15 CH", dt(2021, 3, 12, 22, 15)),
+        ("12/3/2021 12:15 CH", dt(2021, 3, 12, 12, 15)),
+        ("12/3/2021 12:15 SA", dt(2021, 3, 12, 0, 15)),
+        ("12/3/2021 10:15 AM", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 10:15 PM", dt(2021, 3, 12, 22, 15)),
+        ("10:15 PM 12/3/2021", dt(2021, 3, 12, 22, 15)),
+        ("12/3/2021 - 10:15", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 | 10:15", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 (10:15)", dt(2021, 3, 12, 10, 15)),
+        ("12/3/2021 13:15 PM", date(2021, 3, 12)),  # impossible clock: the day alone, never a guess
+    ],
+)
+def test_times(text: str, expected: object) -> None:
+    assert parse_datetime(text) == expected
+
+
+@pytest.mark.parametrize("zone", ["GMT+7", "(GMT+7)", "(GMT +7)", "[GMT +7]", "GMT+07:00", "UTC+7", "(UTC+07:00)"])
+def test_zone_marks(zone: str) -> None:
+    assert parse_datetime(f"15/08/2022 10:03 {zone}") == dt(2022, 8, 15, 10, 3)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["04/CT-UBND", "Số: 123/QĐ-UBND", "Số 45/2021/NĐ-CP", "0293.3876.123", "0912 345 678", "35,2%", "1.234",
+     "Lượt xem: 2021", "12/2021", "Quý 1/2021", "2021", "Tháng 3/2021", "ngày 12/3", "Sáng ngày 01.02", "Chiều 10/4",
+     "hotline: 1900.1234", "Điện thoại: 0293.3876123", "ISO 9001:2015", "tỷ lệ 12/15", "Tổng: 12.345.678"],
+)  # fmt: skip
+def test_not_dates(text: str) -> None:
+    assert parse_datetime(text, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5 phút trước", dt(2024, 7, 16, 11, 55)),
+        ("30 giây trước", dt(2024, 7, 16, 11, 59, 30)),
+        ("1 tuần trước", date(2024, 7, 9)),
+        ("Hôm nay 08:16", dt(2024, 7, 16, 8, 16)),
+        ("hôm qua lúc 23:59", dt(2024, 7, 15, 23, 59)),
+        ("Hôm qua", date(2024, 7, 15)),
+    ],
+)
+def test_relative_forms(text: str, expected: object) -> None:
+    assert parse_datetime(text, now=NOW) == expected

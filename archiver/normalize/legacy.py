@@ -98,6 +98,8 @@ _UNICODE_VIETNAMESE = re.compile(
     "[\u0102\u0103\u0110\u0111\u0128\u0129\u0168\u0169\u01a0\u01a1\u01af\u01b0\u1ea0-\u1ef9]"
 )
 _WORD = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"\S+")
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))
 _SYLLABLE = re.compile(
     r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|th|tr|qu|[bcdđghklmnprstvx])?"
@@ -141,8 +143,11 @@ def to_vni(text: str) -> str:
 
 def detect_legacy(text: str) -> str | None:
     """``"tcvn3"``, ``"vni"`` or ``None`` (Unicode, or too little evidence)."""
-    odd = len(_ODD.findall(text))
-    if odd < 2 or _UNICODE_VIETNAMESE.search(text):
+    if _UNICODE_VIETNAMESE.search(text):
+        return None
+    # Evidence: words that mix plain letters with legacy code points ("nh©n", "Vieät").
+    mixed = sum(1 for w in _TOKEN.findall(text) if _ODD.search(w) and _ASCII_LETTER.search(w))
+    if mixed < 2:
         return None
     before = _syllable_share(text)
     best, best_share = None, before + 0.2
