@@ -97,6 +97,7 @@ def fold(text: str | None) -> str:
     """Lower case, no diacritics, ``đ`` -> ``d``: ``Đảng bộ`` -> ``dang bo``."""
     if not text:
         return ""
-    text = fix_characters(text).lower().replace("đ", "d")
+    # No legacy-encoding repair here: fold keys text that was cleaned when it was stored.
+    text = nfc(text).replace("\u00d0", "\u0110").lower().replace("đ", "d")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
