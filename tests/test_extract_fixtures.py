@@ -92,3 +92,17 @@ def test_windows_1258_bytes_are_decoded() -> None:
     art = extract_article(text.encode("cp1258"), "https://x.example/a")
     assert art.title == "Thông báo"
     assert art.body_text == "Nội dung."  # composed (NFC), not "ô" + combining dot
+
+
+def test_undeclared_windows_1258_is_sniffed() -> None:
+    text = (
+        "<html><body><h1>Th\u00f4ng b\u00e1o</h1><p>N\u00f4\u0323i dung \u0111\u01b0\u01a1\u0300ng.</p></body></html>"
+    )
+    art = extract_article(text.encode("cp1258"), "https://x.example/a")
+    assert art.title == "Thông báo"
+    assert art.body_text == "Nội dung đường."
+    # the HTTP header wins over sniffing
+    art = extract_article(
+        "<h1>Tiêu đề</h1><p>Nội dung.</p>".encode(), "https://x.example/a", content_type="text/html; charset=utf-8"
+    )
+    assert art.title == "Tiêu đề"

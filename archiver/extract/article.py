@@ -177,14 +177,17 @@ def extract_article(
     *,
     profile: Profile | None = None,
     now: datetime | None = None,
+    content_type: str | None = None,
 ) -> Article:
     """Extract and normalise an article page.
 
     ``profile=None`` takes the portal profile matching the URL's host, else the CMS family
     recognised in the page, else a best-effort generic extraction. Never raises on page content;
-    ``Article.problems()`` says whether the result is an article at all.
+    ``Article.problems()`` says whether the result is an article at all. Bytes are decoded by
+    ``content_type`` (the HTTP header), the page's declaration, or as windows-1258 when neither
+    says and the page is not UTF-8.
     """
-    soup = parse(html)
+    soup = parse(html, content_type)
     text_html = str(soup) if profile is None else ""
     profile = _resolve(url, text_html, profile)
     art = Article(url=url, profile=profile.slug if profile else None)

@@ -10,7 +10,7 @@ import unicodedata
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 from archiver.normalize.text import clean_text
 from archiver.normalize.urls import strip_session
@@ -31,16 +31,24 @@ _UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|data(?!:image/))\s*:", re.
 
 
 def to_unicode(html: str | bytes, content_type: str | None = None) -> str:
-    """Decode page bytes by HTTP header, BOM, ``<meta charset>`` or sniffing (w3lib)."""
+    """Decode page bytes by HTTP header, BOM, ``<meta charset>`` (w3lib); a page that declares
+    nothing and is not UTF-8 is read as windows-1258, the Vietnamese Windows code page."""
     if isinstance(html, str):
         return html
+    declared = http_content_type_encoding(content_type) or html_body_declared_encoding(html)
+    if declared is None and not html.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = html.decode("utf-8")
+        except UnicodeDecodeError:
+            text = html.decode("cp1258", errors="replace")
+        return unicodedata.normalize("NFC", text)
     _, text = html_to_unicode(content_type, html)
     # windows-1258 and decomposed input: compose once here so every selector sees NFC text.
     return unicodedata.normalize("NFC", text)
 
 
-def parse(html: str | bytes) -> BeautifulSoup:
-    soup = BeautifulSoup(to_unicode(html), "lxml")
+def parse(html: str | bytes, content_type: str | None = None) -> BeautifulSoup:
+    soup = BeautifulSoup(to_unicode(html, content_type), "lxml")
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     return soup
