@@ -161,5 +161,182 @@ def demo(db: str, site: Path | None) -> None:
         sys.exit(EXIT_FAILED)
 
 
+def filter_options(fn: Any) -> Any:
+    """--portal, --province, --since, --until, --category: shared by search and export."""
+    fn = click.option("--category", help="Category as printed (case and diacritics ignored).")(fn)
+    fn = click.option("--until", help="Published on or before: YYYY, YYYY-MM or YYYY-MM-DD.")(fn)
+    fn = click.option("--since", help="Published on or after: YYYY, YYYY-MM or YYYY-MM-DD.")(fn)
+    fn = click.option("--province", help="Old province or unit since 2025 (e.g. 'Hậu Giang' or 'Cần Thơ').")(fn)
+    fn = click.option("--portal", "portal_slugs", multiple=True, help="Portal slug (repeatable).")(fn)
+    return fn
+
+
+def _filters(portal_slugs: tuple[str, ...], province: str | None, since: str | None, until: str | None,
+             category: str | None) -> Any:  # fmt: skip
+    from archiver.store.queries import Filters
+
+    return Filters(list(portal_slugs), province, since, until, category)
+
+
+def _open(db: str) -> Any:
+    from archiver.store import Archive
+
+    try:
+        return Archive(db, create=False)
+    except ArchiverError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("query")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@filter_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Number of hits.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit instead of text.")
+def search(query: str, db: str, portal_slugs: tuple[str, ...], province: str | None, since: str | None,
+           until: str | None, category: str | None, limit: int, as_json: bool) -> None:  # fmt: skip
+    """Full-text search, with or without diacritics: "bao ve an ninh" finds "bảo vệ an ninh".
+
+    Words must all appear; "a phrase" in quotes, prefix*, and OR between two terms work. A query
+    typed with diacritics ranks exact matches first.
+
+    Example: archiver search "bảo vệ an ninh" --province "Cần Thơ" --since 2021 --limit 10
+    """
+    import json
+
+    from archiver.store.queries import fts_query, snippet
+    from archiver.store.queries import search as run_search
+
+    archive = _open(db)
+    try:
+        hits = run_search(archive.conn, query, _filters(portal_slugs, province, since, until, category), limit)
+        _, words = fts_query(query)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    finally:
+        archive.close()
+    tty = sys.stdout.isatty() and not as_json
+    mark = ("\033[1m", "\033[0m") if tty else ("<b>", "</b>") if as_json else ("[", "]")
+    for hit in hits:
+        text = snippet(hit["body_text"] or hit["lead"] or "", words, mark=mark)
+        if as_json:
+            out = {k: hit[k] for k in ("id", "portal", "published", "title", "url")} | {
+                "snippet": text,
+                "rank": hit["rank"],
+            }
+            click.echo(json.dumps(out, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{(hit['published'] or '????-??-??')[:16]}  {hit['portal']}  {hit['title']}\n  {hit['url']}\n  {text}\n"
+            )
+    if not hits and not as_json:
+        click.echo("no article matches", err=True)
+
+
+@main.command()
+@click.argument("ref", metavar="ID|URL")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@click.option("--json", "as_json", is_flag=True, help="The article, its revisions and views as JSON.")
+def show(ref: str, db: str, as_json: bool) -> None:
+    """Show an article with its revisions (what changed, when) and its view-count series.
+
+    Example: archiver show 3f2a9c0d1e4b5a67
+    """
+    import difflib
+    import json
+
+    from archiver.store.queries import find_article, history
+
+    archive = _open(db)
+    try:
+        art = find_article(archive.conn, ref)
+        if art is None:
+            _fail(f"no article with id or URL {ref!r} in {db}")
+        revs, views = history(archive.conn, art["id"])
+    finally:
+        archive.close()
+    if as_json:
+        click.echo(json.dumps({"article": art, "revisions": revs, "views": views}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{art['title']}\n{art['url']}\nid {art['id']}  portal {art['portal']}  category {art['category']}")
+    click.echo(f"published {art['published'] or '(unreadable)'}  (raw: {art['published_raw']!r})")
+    click.echo(
+        f"author {art['author'] or '-'}  source {art['source'] or '-'}  views {art['views'] if art['views'] is not None else '-'}"
+    )
+    click.echo(f"first seen {art['first_seen']}  last seen {art['last_seen']}\n")
+    click.echo(f"Revisions ({len(revs)}):")
+    previous: dict[str, Any] | None = None
+    for r in revs:
+        changes = []
+        if previous is not None:
+            for f in ("title", "category", "published", "author", "source"):
+                if r[f] != previous[f]:
+                    changes.append(f"{f}: {previous[f]!r} -> {r[f]!r}")
+            old, new = (previous["body_text"] or "").splitlines(), (r["body_text"] or "").splitlines()
+            if old != new:
+                diff = [
+                    d
+                    for d in difflib.unified_diff(old, new, lineterm="", n=0)
+                    if d[:1] in "+-" and d[:3] not in ("+++", "---")
+                ]
+                changes.append(
+                    f"body: {sum(d.startswith('+') for d in diff)} paragraph(s) added, {sum(d.startswith('-') for d in diff)} removed"
+                )
+                changes += [f"    {d[:160]}" for d in diff[:6]]
+        click.echo(
+            f"  {r['revision']}  {r['seen_at']}  {r['content_hash'][:12]}  "
+            + ("first version" if previous is None else "")
+        )
+        for c in changes:
+            click.echo(f"     {c}")
+        previous = r
+    click.echo(f"\nView counts ({len(views)}):")
+    for v in views:
+        click.echo(f"  {v['seen_at']}  {v['views']}")
+
+
+@main.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), required=True, help="Output format.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@filter_options
+@click.option("--fields", help="Comma-separated fields (default: all but body_html).")
+def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], province: str | None,
+               since: str | None, until: str | None, category: str | None, fields: str | None) -> None:  # fmt: skip
+    """Export articles to CSV, JSONL or Parquet, with a dataset card (.card.md, .card.json) beside it.
+
+    Example: archiver export --format csv --province "Hậu Giang" --since 2021 -o data/exports/haugiang.csv
+    """
+    from archiver.export import export
+
+    archive = _open(db)
+    try:
+        wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+        card = export(archive, fmt, output, _filters(portal_slugs, province, since, until, category), wanted)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    finally:
+        archive.close()
+    click.echo(f"wrote {card['articles']} articles to {output} (dataset card: {output}.card.md, {output}.card.json)")
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+def serve(db: str, host: str, port: int) -> None:
+    """Browse the archive in Datasette: read-only, with descriptions, search, facets and canned queries.
+
+    Example: archiver serve --db data/archive.db --port 8001
+    """
+    from archiver.serve import serve as run_serve
+
+    _open(db).close()  # a clear error for a missing or damaged archive, and migrations applied
+    try:
+        sys.exit(run_serve(Path(db), host, port))
+    except ArchiverError as exc:
+        _fail(str(exc))
+
+
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ the contract with archivists.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -65,15 +66,68 @@ def m001_initial() -> list[str]:
     ]
 
 
-def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations; return the names applied (empty when up to date)."""
+FTS_COLUMNS = ("title", "lead", "body", "title_f", "lead_f", "body_f")
+_FTS_NEW = "new.title, new.lead, new.body_text, archiver_fold(new.title), archiver_fold(new.lead), archiver_fold(new.body_text)"
+_FTS_OLD = _FTS_NEW.replace("new.", "old.")
+
+
+@migration
+def m002_search() -> list[str]:
+    """Full-text search, diacritic-insensitive the Vietnamese way.
+
+    ``articles_fts`` is a contentless FTS5 index of each article's title, lead and body twice:
+    as printed (diacritics kept, so a query typed with diacritics can rank exact matches first)
+    and folded by ``archiver_fold`` (lower case, no diacritics, đ -> d: FTS5's own
+    ``remove_diacritics`` never folds đ). Triggers keep it in step with ``articles``; they call
+    ``archiver_fold``, which the archiver registers on its connections, so writes to ``articles``
+    from other tools fail loudly instead of leaving the index behind.
+    """
+    cols = ", ".join(FTS_COLUMNS)
+    return [
+        f"""CREATE VIRTUAL TABLE articles_fts USING fts5({cols}, content='',
+            tokenize='unicode61 remove_diacritics 0')""",
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(12.0, 4.0, 2.0, 6.0, 2.0, 1.0)')",
+        f"""CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts(rowid, {cols}) VALUES (new.rowid, {_FTS_NEW});
+        END""",
+        f"""CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, {cols}) VALUES ('delete', old.rowid, {_FTS_OLD});
+        END""",
+        f"""CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, lead, body_text ON articles BEGIN
+            INSERT INTO articles_fts(articles_fts, rowid, {cols}) VALUES ('delete', old.rowid, {_FTS_OLD});
+            INSERT INTO articles_fts(rowid, {cols}) VALUES (new.rowid, {_FTS_NEW});
+        END""",
+        # Articles stored before this migration are indexed now.
+        f"INSERT INTO articles_fts(rowid, {cols}) SELECT rowid, title, lead, body_text, "
+        "archiver_fold(title), archiver_fold(lead), archiver_fold(body_text) FROM articles",
+        # One row per article with its portal's provinces, for browsing and facets (Datasette).
+        """CREATE VIEW article_index AS
+           SELECT a.rowid AS article_rowid, a.id, a.portal, p.province, p.new_unit, a.category, substr(a.published, 1, 4) AS year,
+                  a.published, a.title, a.author, a.views, a.revision, a.url
+           FROM articles a JOIN portals p ON p.slug = a.portal""",
+    ]
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """SQL functions the schema's triggers use."""
+    from archiver.normalize.text import fold
+
+    conn.create_function("archiver_fold", 1, fold, deterministic=True)
+
+
+def migrate(db: sqlite_utils.Database, *, until: str | None = None) -> list[str]:
+    """Apply pending migrations (up to and including ``until``, for tests of upgrades); return
+    the names applied (empty when up to date)."""
     conn = db.conn
+    register_functions(conn)
     conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     conn.commit()
     done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
     applied = []
     for name, fn in MIGRATIONS:
         if name in done:
+            if name == until:
+                break
             continue
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -88,4 +142,6 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             conn.rollback()
             raise
         applied.append(name)
+        if name == until:
+            break
     return applied

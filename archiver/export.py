@@ -1,0 +1,176 @@
+"""Get it back out: datasets for researchers, each with a dataset card.
+
+``export(archive, fmt, path, filters, fields)`` streams the selected articles (constant memory)
+into ``<path>.part`` and renames it to ``path`` only when complete, so a killed export never
+leaves a half file under the final name. Beside it, ``<path>.card.md`` and ``<path>.card.json``
+describe the dataset: sources, portals and provinces, crawl dates, counts, fields, the filter
+used, and how to cite it.
+
+* CSV: UTF-8 with a BOM (Excel opens Vietnamese correctly), cells that a spreadsheet would run
+  as a formula (starting with ``= + - @``, tab or carriage return) are prefixed with ``'``.
+* JSONL: one article per line, ISO 8601 dates, Unicode kept.
+* Parquet: typed columns (needs the optional ``pyarrow``: ``pip install 'vn-portal-archiver[parquet]'``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from archiver import __version__
+from archiver.exceptions import ArchiverError
+from archiver.store import Archive
+from archiver.store.queries import EXPORT_FIELDS, Filters, iter_articles, summary
+
+FORMATS = ("csv", "jsonl", "parquet")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell a spreadsheet will show, not run: ``=HYPERLINK(…)`` -> ``'=HYPERLINK(…)``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) -> int:
+    n = 0
+    with out.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(fields)
+        for row in rows:
+            writer.writerow([neutralise(v) for v in row])
+            n += 1
+    return n
+
+
+def _write_jsonl(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) -> int:
+    n = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+PARQUET_TYPES = {"views": "int64", "revision": "int64"}
+
+
+def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, batch: int = 5000) -> int:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ArchiverError("Parquet export needs pyarrow: pip install 'vn-portal-archiver[parquet]'") from None
+    types = {"int64": pa.int64(), "string": pa.string()}
+    columns = [pa.field(f, types[PARQUET_TYPES.get(f, "string")]) for f in fields]
+    if "published" in fields:
+        columns.append(pa.field("published_date", pa.date32()))
+    schema = pa.schema(columns)
+    pub = fields.index("published") if "published" in fields else None
+    n = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        chunk: list[tuple[Any, ...]] = []
+
+        def flush() -> None:
+            cols = [list(c) for c in zip(*chunk, strict=True)] if chunk else [[] for _ in fields]
+            if pub is not None:
+                cols.append([datetime.fromisoformat(v[:10]).date() if v else None for v in cols[pub]])
+            writer.write_table(pa.Table.from_arrays(cols, schema=schema))
+
+        for row in rows:
+            chunk.append(row)
+            n += 1
+            if len(chunk) >= batch:
+                flush()
+                chunk = []
+        if chunk or n == 0:
+            flush()
+    return n
+
+
+WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}
+
+
+def export(
+    archive: Archive, fmt: str, path: str | Path, filters: Filters, fields: list[str] | None = None
+) -> dict[str, Any]:
+    """Write the selected articles to ``path`` and its dataset cards; return the card's data."""
+    if fmt not in WRITERS:
+        raise ArchiverError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        raise ArchiverError(f"{path.parent}: no such directory")
+    fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
+    rows = iter_articles(archive.conn, filters, fields)
+    part = path.with_name(path.name + ".part")
+    try:
+        count = WRITERS[fmt](rows, fields, part)
+        os.replace(part, path)
+    finally:
+        if part.exists():
+            part.unlink()
+    card = dataset_card(archive, fmt, path, filters, fields, count)
+    write_card(card, path)
+    return card
+
+
+def dataset_card(
+    archive: Archive, fmt: str, path: Path, filters: Filters, fields: list[str], count: int
+) -> dict[str, Any]:
+    info = summary(archive.conn, filters)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return {
+        "title": "Vietnamese provincial government news (vn-portal-archiver export)",
+        "file": path.name,
+        "format": fmt,
+        "created": created,
+        "articles": count,
+        "filter": filters.describe() or "none (whole archive)",
+        "fields": {f: EXPORT_FIELDS[f] for f in fields},
+        "sources": info["portals"],
+        "provinces": sorted({p["province"] for p in info["portals"] if p["province"]}),
+        "new_units": sorted({p["new_unit"] for p in info["portals"] if p["new_unit"]}),
+        "crawled": {"first": info["first_crawled"], "last": info["last_crawled"]},
+        "archiver_version": __version__,
+        "licence_note": "Texts are public announcements of Vietnamese government portals; cite the portal and the URL of each article.",
+        "how_to_cite": (
+            f"vn-portal-archiver (version {__version__}). Vietnamese provincial government news, "
+            f"{count} articles from {len(info['portals'])} portal(s), crawled {(info['first_crawled'] or '')[:10]} to "
+            f"{(info['last_crawled'] or '')[:10]}; exported {created[:10]} as {path.name}."
+        ),
+    }
+
+
+def write_card(card: dict[str, Any], path: Path) -> None:
+    base = path.with_name(path.name + ".card")
+    Path(f"{base}.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    lines = [
+        f"# {card['title']}",
+        "",
+        f"File `{card['file']}` ({card['format']}), {card['articles']} articles, exported {card['created']}.",
+        "",
+        "## Filter",
+        "",
+        f"`{json.dumps(card['filter'], ensure_ascii=False)}`",
+        "",
+        "## Sources",
+        "",
+        "| portal | name | province | unit since 1 July 2025 | articles | published | crawled |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in card["sources"]:
+        lines.append(
+            f"| {p['slug']} | {p['name']} | {p['province']} | {p['new_unit'] or ''} | {p['articles']} | "
+            f"{p['first_published'] or '?'} – {p['last_published'] or '?'} | {(p['first_crawled'] or '')[:10]} – {(p['last_crawled'] or '')[:10]} |"
+        )
+    lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in card["fields"].items()]
+    lines += ["", "## How to cite", "", card["how_to_cite"], "", card["licence_note"], ""]
+    Path(f"{base}.md").write_text("\n".join(lines), encoding="utf-8")

@@ -1,0 +1,86 @@
+"""Datasette for archivists: the archive read-only, described, searchable, faceted.
+
+``archiver serve`` writes a metadata file (titles and descriptions of tables and columns,
+full-text search, facets, canned queries) and starts Datasette on it. Datasette is an optional
+extra: ``pip install 'vn-portal-archiver[serve]'``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from archiver.exceptions import ArchiverError
+from archiver.store.queries import EXPORT_FIELDS
+
+TABLES = {
+    "portals": "One row per portal profile crawled, with its old province and its unit since 1 July 2025.",
+    "articles": "One row per article, holding its latest revision.",
+    "article_index": "Articles with their portal's provinces and year: the table to browse and facet.",
+    "article_revisions": "Every version of every article; nothing stored is overwritten without its earlier version here.",
+    "article_urls": "Every canonical URL an article was reached under.",
+    "view_counts": "View counts as observations in time, one per article per crawl.",
+    "crawl_runs": "One row per portal per crawl.",
+}
+CANNED = {
+    "articles_per_month": {
+        "title": "Articles per month per portal",
+        "sql": "SELECT portal, substr(published, 1, 7) AS month, count(*) AS articles FROM articles "
+        "WHERE published IS NOT NULL GROUP BY portal, month ORDER BY portal, month",
+    },
+    "most_viewed": {
+        "title": "Most viewed articles per portal",
+        "sql": "SELECT portal, views, substr(published, 1, 10) AS published, title, url FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY portal ORDER BY views DESC) AS n FROM articles WHERE views IS NOT NULL"
+        ") WHERE n <= 10 ORDER BY portal, views DESC",
+    },
+    "articles_with_revisions": {
+        "title": "Articles whose text changed after they were first archived",
+        "sql": "SELECT a.portal, a.revision, a.title, a.url, min(r.seen_at) AS first_version, max(r.seen_at) AS last_version "
+        "FROM articles a JOIN article_revisions r ON r.article_id = a.id WHERE a.revision > 1 "
+        "GROUP BY a.id ORDER BY last_version DESC",
+    },
+}
+
+
+def metadata(db_name: str) -> dict[str, Any]:
+    cols = dict(EXPORT_FIELDS)
+    search = {"fts_table": "articles_fts", "searchmode": "escaped"}
+    return {
+        "title": "Vietnamese provincial government news archive",
+        "description": "Articles of provincial portals, normalised and deduplicated, with their revisions and "
+        "view counts. Search works with or without diacritics (bao ve an ninh, dang).",
+        "source": "vn-portal-archiver",
+        "databases": {
+            db_name: {
+                "tables": {
+                    "articles": {"description": TABLES["articles"], "columns": cols, "facets": ["portal", "category"],
+                                 "sort_desc": "published", **search, "fts_pk": "rowid"},
+                    "article_index": {"description": TABLES["article_index"], "columns": cols,
+                                      "facets": ["portal", "province", "new_unit", "category", "year"],
+                                      "sort_desc": "published", **search, "fts_pk": "article_rowid"},
+                    **{t: {"description": d} for t, d in TABLES.items() if t not in ("articles", "article_index")},
+                    "articles_fts": {"hidden": True},
+                },
+                "queries": CANNED,
+            }
+        },
+    }  # fmt: skip
+
+
+def command(db: Path, metadata_path: Path, host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path), "--host", host,
+            "--port", str(port), "--setting", "sql_time_limit_ms", "5000"]  # fmt: skip
+
+
+def serve(db: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
+    try:
+        import datasette  # noqa: F401
+    except ImportError:
+        raise ArchiverError("archiver serve needs Datasette: pip install 'vn-portal-archiver[serve]'") from None
+    meta = db.with_name(db.stem + ".datasette.json")
+    meta.write_text(json.dumps(metadata(db.stem), ensure_ascii=False, indent=1), encoding="utf-8")
+    return subprocess.call(command(db, meta, host, port))

@@ -1,0 +1,321 @@
+"""Reading the archive: filters shared by search, export and the CLI, full-text search, history.
+
+The only other module (with ``archive.py`` and ``schema.py``) that knows SQL.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from archiver.exceptions import ArchiverError
+from archiver.normalize.text import fold
+
+
+class QueryError(ArchiverError):
+    """A search query or filter the archive cannot run: the message says what to fix."""
+
+
+@dataclass
+class Filters:
+    """Which articles: by portal slugs, province (old province or the unit since 2025),
+    publication dates (inclusive, ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) and category."""
+
+    portals: list[str] = field(default_factory=list)
+    province: str | None = None
+    since: str | None = None
+    until: str | None = None
+    category: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+_PARTIAL_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+def _check_date(name: str, value: str | None) -> None:
+    if value is None:
+        return
+    if not _PARTIAL_DATE.fullmatch(value):
+        raise QueryError(f"--{name} {value!r}: expected YYYY, YYYY-MM or YYYY-MM-DD")
+    parts = [int(p) for p in value.split("-")]
+    try:
+        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        raise QueryError(f"--{name} {value!r}: not a date") from None
+
+
+def _province_key(name: str) -> str:
+    return re.sub(r"^(tinh|thanh pho|tp\.?)\s+", "", fold(name).strip())
+
+
+def portals_of_province(conn: sqlite3.Connection, province: str) -> list[str]:
+    """Portal slugs whose old province, or whose unit since 1 July 2025, is ``province``."""
+    key = _province_key(province)
+    rows = conn.execute("SELECT slug, province, new_unit FROM portals").fetchall()
+    return [slug for slug, old, new in rows if key in (_province_key(old or ""), _province_key(new or ""))]
+
+
+def where(conn: sqlite3.Connection, f: Filters, alias: str = "a") -> tuple[str, list[Any]]:
+    """SQL condition and parameters selecting the articles ``f`` describes."""
+    _check_date("since", f.since)
+    _check_date("until", f.until)
+    clauses, params = [], []
+    portals = list(f.portals)
+    if f.province:
+        found = portals_of_province(conn, f.province)
+        if not found:
+            known = sorted({r[0] for r in conn.execute("SELECT province FROM portals") if r[0]})
+            raise QueryError(
+                f"no portal of province {f.province!r} in this archive; provinces: {', '.join(known) or '(none)'}"
+            )
+        portals = [p for p in portals if p in found] if portals else found
+        if not portals:
+            portals = ["\x00"]  # portal and province filters exclude each other: nothing matches
+    if portals:
+        clauses.append(f"{alias}.portal IN ({', '.join('?' * len(portals))})")
+        params += portals
+    if f.since:
+        clauses.append(f"substr({alias}.published, 1, {len(f.since)}) >= ?")
+        params.append(f.since)
+    if f.until:
+        clauses.append(f"substr({alias}.published, 1, {len(f.until)}) <= ?")
+        params.append(f.until)
+    if f.category:
+        clauses.append(f"archiver_fold({alias}.category) = ?")
+        params.append(fold(f.category))
+    return (" AND ".join(clauses) or "1"), params
+
+
+# --- full-text search ---------------------------------------------------------------------------
+EXACT_COLS = "{title lead body}"
+FOLDED_COLS = "{title_f lead_f body_f}"
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _terms(query: str) -> list[str]:
+    """Split a query into words, "phrases", prefix* and OR; unbalanced quotes are an error."""
+    q = unicodedata.normalize("NFC", query).strip()
+    if not q:
+        raise QueryError("empty search query")
+    if q.count('"') % 2:
+        raise QueryError(f"malformed query {query!r}: a quotation mark is not closed")
+    try:
+        return shlex.split(q.replace("'", "\u2019"), posix=True)
+    except ValueError as exc:
+        raise QueryError(f"malformed query {query!r}: {exc}") from None
+
+
+def fts_query(query: str) -> tuple[str, list[str]]:
+    """The FTS5 MATCH expression for a user query, and the folded words for highlighting.
+
+    Every word or phrase must appear (AND), ``OR`` between two terms accepts either, ``word*``
+    is a prefix. The folded columns give diacritic-insensitive recall; when the query is typed
+    with diacritics, the same terms are also matched on the printed columns, which weigh more
+    in the ranking, so exact matches come first.
+    """
+    raw = _terms(query)
+    folded_parts, exact_parts, words = [], [], []
+    pending_or = False
+    for token in raw:
+        if token == "OR" and folded_parts:
+            pending_or = True
+            continue
+        prefix = token.endswith("*")
+        text = token.rstrip("*").strip()
+        tokens = re.findall(r"[^\W_]+", text)
+        if not tokens:
+            continue
+        exact_phrase = " ".join(t.lower() for t in tokens)
+        folded_phrase = fold(exact_phrase)
+        words += folded_phrase.split()
+        f_term = _quote(folded_phrase) + (" *" if prefix else "")
+        e_term = _quote(exact_phrase) + (" *" if prefix else "")
+        if pending_or:
+            folded_parts[-1] = f"({folded_parts[-1]} OR {f_term})"
+            exact_parts[-1] = f"({exact_parts[-1]} OR {e_term})"
+            pending_or = False
+        else:
+            folded_parts.append(f_term)
+            exact_parts.append(e_term)
+    if not folded_parts:
+        raise QueryError(f"malformed query {query!r}: no word to search for")
+    folded = f"{FOLDED_COLS} : ({' AND '.join(folded_parts)})"
+    if fold(query) == query.lower():  # typed without diacritics: nothing more exact to look for
+        return folded, words
+    exact = f"{EXACT_COLS} : ({' AND '.join(exact_parts)})"
+    return f"({folded}) OR ({exact})", words
+
+
+def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
+    """Ranked hits: id, portal, published, title, url, body_text, rank."""
+    match, _ = fts_query(query)
+    cond, params = where(conn, f)
+    # Without filters FTS5 can stop at the best ``limit`` hits; with them it ranks every match.
+    inner_limit = "LIMIT ?" if cond == "1" else ""
+    sql = f"""SELECT a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text, s.rank
+              FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank {inner_limit}) s
+              JOIN articles a ON a.rowid = s.rowid
+              WHERE {cond} ORDER BY s.rank LIMIT ?"""
+    args = [match, limit, *params, limit] if inner_limit else [match, *params, limit]
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, args)]
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "syntax" in str(exc):
+            raise QueryError(f"malformed query {query!r}: {exc}") from None
+        raise
+    finally:
+        conn.row_factory = None
+
+
+def _fold_aligned(text: str) -> str:
+    """``fold`` character by character, so that positions in the result are positions in text."""
+    return "".join((fold(c) or c)[0] if c.strip() else c for c in text)
+
+
+def snippet(text: str, words: list[str], width: int = 160, mark: tuple[str, str] = ("[", "]")) -> str:
+    """A window of ``text`` around the first query word, the words marked (diacritic-insensitive)."""
+    if not text:
+        return ""
+    text = re.sub(r"\s+", " ", text)
+    folded = _fold_aligned(text)
+    # The words as a phrase first; then each word on its own.
+    phrase = r"(?<!\w)" + r"\W+".join(re.escape(w) for w in words) + r"(?!\w)"
+    spans = [(m.start(), m.end()) for m in re.finditer(phrase, folded)] if words else []
+    if not spans:
+        for w in words:
+            spans += [(m.start(), m.end()) for m in re.finditer(r"(?<!\w)" + re.escape(w) + r"(?!\w)", folded)]
+    if not spans:
+        return text[:width] + ("…" if len(text) > width else "")
+    spans.sort()
+    first = spans[0][0]
+    start = max(0, first - width // 3)
+    end = min(len(text), start + width)
+    out, pos = [], start
+    for s, e in spans:
+        if s < pos or e > end:
+            continue
+        out += [text[pos:s], mark[0], text[s:e], mark[1]]
+        pos = e
+    out.append(text[pos:end])
+    return ("…" if start else "") + "".join(out).replace("\n", " ") + ("…" if end < len(text) else "")
+
+
+# --- history and export -------------------------------------------------------------------------
+def find_article(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
+    """An article by id, by canonical URL, or by any URL it was reached under."""
+    from archiver.normalize.urls import strip_session
+
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM articles WHERE id = ? OR url = ?", (ref, ref)).fetchone()
+        if row is None:
+            row = conn.execute(
+                "SELECT a.* FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = ?",
+                (strip_session(ref),),
+            ).fetchone()
+        return dict(row) if row else None
+    finally:
+        conn.row_factory = None
+
+
+def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(revisions, view-count series) of one article, oldest first."""
+    conn.row_factory = sqlite3.Row
+    try:
+        revs = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT * FROM article_revisions WHERE article_id = ? ORDER BY revision", (article_id,)
+            )
+        ]
+        views = [
+            dict(r)
+            for r in conn.execute(
+                "SELECT seen_at, views, views_raw, run_id FROM view_counts WHERE article_id = ? ORDER BY seen_at, run_id",
+                (article_id,),
+            )
+        ]
+        return revs, views
+    finally:
+        conn.row_factory = None
+
+
+EXPORT_FIELDS = {
+    "id": "Stable article id: first 16 hex digits of SHA-256 of portal slug and canonical URL.",
+    "portal": "Slug of the portal profile the article was crawled from.",
+    "province": "Old province (before 1 July 2025) of the portal.",
+    "new_unit": "Provincial unit the old province belongs to since 1 July 2025.",
+    "url": "Canonical URL of the article.",
+    "title": "Title, Unicode NFC.",
+    "category": "Category as the portal prints it.",
+    "published": "Publication date (YYYY-MM-DD) or date-time with offset (ISO 8601, Asia/Ho_Chi_Minh); empty when unreadable.",
+    "published_raw": "The string the publication date was read from.",
+    "views": "Latest view count observed (integer), empty when the page shows none.",
+    "author": "Byline: names or organisation.",
+    "source": "Source credited by the page (Nguồn, Theo, dateline tag).",
+    "lead": "Lead paragraph (sapo).",
+    "body_text": "Article text, paragraphs separated by a blank line, NFC.",
+    "body_html": "Cleaned HTML of the article body (no scripts, absolute URLs).",
+    "content_hash": "SHA-256 of title and body text: changes only when the text changes.",
+    "revision": "Number of the latest revision (1 for an article never changed).",
+    "first_seen": "When the archive first stored the article (UTC).",
+    "last_seen": "When a crawl last saw the article (UTC).",
+}
+DEFAULT_EXPORT_FIELDS = [f for f in EXPORT_FIELDS if f not in ("body_html",)]
+
+
+def iter_articles(
+    conn: sqlite3.Connection, f: Filters, fields: list[str], batch: int = 1000
+) -> Iterator[tuple[Any, ...]]:
+    """Rows of the selected fields, streamed in batches (constant memory)."""
+    unknown = [x for x in fields if x not in EXPORT_FIELDS]
+    if unknown:
+        raise QueryError(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(EXPORT_FIELDS)}")
+    cond, params = where(conn, f)
+    cols = ", ".join(f"p.{x}" if x in ("province", "new_unit") else f"a.{x}" for x in fields)
+    cur = conn.execute(
+        f"SELECT {cols} FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} ORDER BY a.portal, a.published, a.id",
+        params,
+    )
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            return
+        yield from rows
+
+
+def summary(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
+    """Counts, portals and crawl dates of the selected articles (for dataset cards)."""
+    cond, params = where(conn, f)
+    conn.row_factory = sqlite3.Row
+    try:
+        portals = [
+            dict(r)
+            for r in conn.execute(
+                f"""SELECT p.slug, p.name, p.province, p.new_unit, p.base_url, count(*) AS articles,
+                       min(substr(a.published, 1, 10)) AS first_published, max(substr(a.published, 1, 10)) AS last_published,
+                       min(a.first_seen) AS first_crawled, max(a.last_seen) AS last_crawled
+                    FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} GROUP BY p.slug ORDER BY p.slug""",
+                params,
+            )
+        ]
+    finally:
+        conn.row_factory = None
+    return {
+        "articles": sum(p["articles"] for p in portals),
+        "portals": portals,
+        "first_crawled": min((p["first_crawled"] for p in portals), default=None),
+        "last_crawled": max((p["last_crawled"] for p in portals), default=None),
+    }

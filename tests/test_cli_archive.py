@@ -1,0 +1,129 @@
+"""The archivist's and researcher's commands: search, show, export, serve (Datasette)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archiver.cli import main
+from archiver.items import Article
+from archiver.profiles import get_portal
+from archiver.store import Archive
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "archive.db"
+    with Archive(path) as a:
+        a.upsert_portal(get_portal("haugiang"))
+        url = "https://www.haugiang.gov.vn/tin-tuc/tin-trong-tinh/a-1.html"
+        for run, (body, views) in enumerate(
+            [("Bảo vệ an ninh trật tự.", 10), ("Bảo vệ an ninh trật tự dịp Tết.", 25)], 1
+        ):
+            art = Article(url=url, canonical_url=url, portal="haugiang", title="Bảo vệ an ninh", body_text=body,
+                          published=date(2021, 3, 23), views=views, category="Tin trong tỉnh")  # fmt: skip
+            a.save_article(art, run_id=a.start_run("haugiang"), seen_at=f"2024-01-0{run}T00:00:00+00:00")
+        other = "https://www.haugiang.gov.vn/tin-tuc/kinh-te/b-2.html"
+        a.save_article(Article(url=other, canonical_url=other, portal="haugiang", title="Đảng bộ tỉnh",
+                               body_text="Đại hội Đảng bộ.", published=date(2020, 10, 1)), run_id=None)  # fmt: skip
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+def test_search_text_and_json(db: Path) -> None:
+    code, out = run("search", "bao ve an ninh", "--db", str(db))
+    assert code == 0
+    assert "2021-03-23" in out and "haugiang" in out and "[Bảo vệ an ninh]" in out
+    code, out = run("search", "dang", "--db", str(db), "--json", "--since", "2020", "--province", "Cần Thơ")
+    hits = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [h["title"] for h in hits] == ["Đảng bộ tỉnh"]
+    assert "<b>Đảng</b>" in hits[0]["snippet"]
+
+
+def test_search_errors_are_clean(db: Path) -> None:
+    code, out = run("search", '"an ninh', "--db", str(db))
+    assert code == 2 and "quotation mark is not closed" in out
+    code, out = run("search", "x", "--db", str(db), "--since", "23/03/2021")
+    assert code == 2 and "--since" in out
+    code, out = run("search", "x", "--db", str(db.parent / "none.db"))
+    assert code == 1 and "no archive here" in out
+
+
+def test_show_revisions_and_views(db: Path) -> None:
+    code, out = run("show", "https://www.haugiang.gov.vn/tin-tuc/tin-trong-tinh/a-1.html", "--db", str(db))
+    assert code == 0
+    assert "Revisions (2)" in out and "first version" in out
+    assert "body: 1 paragraph(s) added, 1 removed" in out and "+Bảo vệ an ninh trật tự dịp Tết." in out
+    assert "View counts (2)" in out and "2024-01-01T00:00:00+00:00  10" in out and "25" in out
+    code, out = run("show", "nope", "--db", str(db))
+    assert code == 1 and "no article" in out
+    code, out = run("show", "https://www.haugiang.gov.vn/tin-tuc/tin-trong-tinh/a-1.html", "--db", str(db), "--json")
+    data = json.loads(out)
+    assert [r["revision"] for r in data["revisions"]] == [1, 2] and [v["views"] for v in data["views"]] == [10, 25]
+
+
+def test_export_command(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.jsonl"
+    code, text = run("export", "--format", "jsonl", "-o", str(out), "--db", str(db), "--category", "tin trong tinh")
+    assert code == 0 and "wrote 1 articles" in text
+    assert (tmp_path / "x.jsonl.card.md").exists()
+    code, text = run("export", "--format", "xml", "-o", str(out), "--db", str(db))
+    assert code == 2
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 - 127.0.0.1 only
+        return json.loads(r.read())
+
+
+def test_serve_datasette(db: Path) -> None:
+    pytest.importorskip("datasette")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                get_json(f"{base}/-/versions.json")
+                break
+            except OSError:
+                time.sleep(0.2)
+        hits = get_json(f"{base}/archive/article_index.json?_search=bao+ve&_shape=objects&_facet=province&_facet=year")
+        assert [r["title"] for r in hits["rows"]] == ["Bảo vệ an ninh"]
+        assert hits["rows"][0]["new_unit"] == "thành phố Cần Thơ"
+        assert {f for f in hits["facet_results"]} >= {"province", "year"}
+        hits = get_json(f"{base}/archive/article_index.json?_search=dang&_shape=objects")
+        assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]
+        canned = get_json(f"{base}/archive/articles_with_revisions.json?_shape=objects")
+        assert [r["revision"] for r in canned["rows"]] == [2]
+        meta = get_json(f"{base}/-/metadata.json")
+        assert "diacritics" in meta["description"]
+        assert meta["databases"]["archive"]["tables"]["articles"]["columns"]["published"].startswith("Publication date")
+        # read-only: a write through the SQL endpoint is refused
+        with pytest.raises(urllib.error.HTTPError):
+            get_json(f"{base}/archive.json?sql=DELETE+FROM+articles")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    with Archive(db) as a:
+        assert a.count("articles") == 2

@@ -1,0 +1,121 @@
+"""Exports: CSV for Excel (BOM, no formulas), JSONL, typed Parquet, atomic files, dataset cards."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from archiver.exceptions import ArchiverError
+from archiver.export import export, neutralise
+from archiver.items import Article
+from archiver.normalize import TZ
+from archiver.profiles import get_portal
+from archiver.store import Archive
+from archiver.store.queries import Filters
+
+
+@pytest.fixture
+def archive(tmp_db: Path):
+    with Archive(tmp_db) as a:
+        for slug in ("haugiang", "kontum"):
+            a.upsert_portal(get_portal(slug))
+        rows = [
+            ("haugiang", "Hậu Giang ban hành Chỉ thị", '=HYPERLINK("http://x")', date(2021, 3, 23), 530),
+            (
+                "haugiang",
+                "+84 đường dây nóng",
+                "Nội dung\nhai dòng, có dấu phẩy",
+                datetime(2022, 1, 2, 10, 15, tzinfo=TZ),
+                None,
+            ),
+            ("kontum", "Kon Tum: chuyển đổi số", "@mention -1", None, 7),
+        ]
+        for i, (portal, title, body, published, views) in enumerate(rows):
+            url = f"{get_portal(portal).base_url}/a-{i}.html"
+            a.save_article(Article(url=url, canonical_url=url, portal=portal, title=title, body_text=body,
+                                   published=published, views=views), run_id=None)  # fmt: skip
+        a.commit()
+        yield a
+
+
+def test_csv_has_bom_and_no_live_formulas(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "a.csv"
+    card = export(archive, "csv", out, Filters())
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert len(rows) == card["articles"] == 3
+    by_title = {r["title"]: r for r in rows}
+    assert by_title["'+84 đường dây nóng"]["body_text"] == "Nội dung\nhai dòng, có dấu phẩy"
+    assert by_title["Hậu Giang ban hành Chỉ thị"]["body_text"] == '\'=HYPERLINK("http://x")'
+    assert by_title["Kon Tum: chuyển đổi số"]["body_text"] == "'@mention -1"
+    assert by_title["Hậu Giang ban hành Chỉ thị"]["new_unit"] == "thành phố Cần Thơ"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("=1+1", "'=1+1"), ("-2", "'-2"), ("+x", "'+x"), ("@a", "'@a"),
+                                                 ("\tx", "'\tx"), ("a=b", "a=b"), (5, 5), (None, None)])  # fmt: skip
+def test_neutralise(value: object, expected: object) -> None:
+    assert neutralise(value) == expected
+
+
+def test_jsonl_one_article_per_line_with_iso_dates(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "a.jsonl"
+    export(archive, "jsonl", out, Filters(portals=["haugiang"]), ["id", "title", "published", "views"])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(x) for x in lines]
+    assert {r["published"] for r in records} == {"2021-03-23", "2022-01-02T10:15:00+07:00"}
+    assert all(set(r) == {"id", "title", "published", "views"} for r in records)
+    assert "Hậu Giang" in lines[0] or "Hậu Giang" in lines[1]  # Unicode kept, not \\u escapes
+
+
+def test_parquet_typed_columns(archive: Archive, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "a.parquet"
+    export(archive, "parquet", out, Filters(province="Cần Thơ"))
+    table = pq.read_table(out)
+    assert table.num_rows == 2
+    assert str(table.schema.field("views").type) == "int64"
+    assert str(table.schema.field("published_date").type) == "date32[day]"
+    assert sorted(x for x in table.column("views").to_pylist() if x is not None) == [530]
+
+
+def test_export_is_atomic(archive: Archive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archiver.export as ex
+
+    out = tmp_path / "a.csv"
+    out.write_text("earlier complete export")
+
+    def boom(rows, fields, part):  # the export dies half-way
+        part.write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(ex.WRITERS, "csv", boom)
+    with pytest.raises(KeyboardInterrupt):
+        export(archive, "csv", out, Filters())
+    assert out.read_text() == "earlier complete export"
+    assert not (tmp_path / "a.csv.part").exists()
+
+
+def test_dataset_card(archive: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "hg.jsonl"
+    export(archive, "jsonl", out, Filters(province="Hậu Giang", since="2021"))
+    card = json.loads((tmp_path / "hg.jsonl.card.json").read_text(encoding="utf-8"))
+    assert card["articles"] == 2
+    assert card["filter"] == {"province": "Hậu Giang", "since": "2021"}
+    assert card["provinces"] == ["Hậu Giang"] and card["new_units"] == ["thành phố Cần Thơ"]
+    assert card["sources"][0]["slug"] == "haugiang" and card["sources"][0]["base_url"] == "https://www.haugiang.gov.vn"
+    assert "published" in card["fields"] and card["crawled"]["first"]
+    md = (tmp_path / "hg.jsonl.card.md").read_text(encoding="utf-8")
+    assert "## How to cite" in md and "haugiang" in md and "`body_text`" in md
+
+
+def test_bad_export_arguments(archive: Archive, tmp_path: Path) -> None:
+    with pytest.raises(ArchiverError, match="unknown field"):
+        export(archive, "csv", tmp_path / "x.csv", Filters(), ["title", "nope"])
+    with pytest.raises(ArchiverError, match="no such directory"):
+        export(archive, "csv", tmp_path / "missing" / "x.csv", Filters())
+    assert not (tmp_path / "x.csv").exists()
