@@ -182,7 +182,7 @@ def _open(db: str) -> Any:
     from archiver.store import Archive
 
     try:
-        return Archive(db, create=False)
+        return Archive(db, create=False, cache_mb=32)  # reading: a small page cache keeps memory flat
     except ArchiverError as exc:
         _fail(str(exc))
 

@@ -57,6 +57,12 @@ class RunCounts:
     errors: int = 0
 
 
+_FIND = """SELECT * FROM (
+    SELECT 1 AS how, * FROM articles WHERE id = ?
+    UNION ALL SELECT 2, a.* FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = ?
+    UNION ALL SELECT 3, * FROM (SELECT * FROM articles WHERE portal = ? AND content_hash = ? LIMIT 1)
+) ORDER BY how LIMIT 1"""
+
 ARTICLE_FIELDS = ("title", "category", "published", "published_raw", "author", "source", "lead",
                   "body_text", "body_html")  # fmt: skip
 
@@ -64,7 +70,7 @@ ARTICLE_FIELDS = ("title", "category", "published", "published_raw", "author", "
 class Archive:
     """The SQLite archive. Use as a context manager or call ``close()``."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, cache_mb: int = 256) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise ArchiveError(f"{self.path}: no archive here (run a crawl first, or check --db)")
@@ -74,6 +80,8 @@ class Archive:
             conn = sqlite3.connect(str(self.path), timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # The indexes on ids, URLs and hashes are written in random order: keep them in memory.
+            conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
             migrate(self.db)
@@ -127,20 +135,11 @@ class Archive:
 
     # -- articles --------------------------------------------------------------------------
     def _find(self, portal: str, aid: str, url: str, chash: str) -> sqlite3.Row | None:
+        # By id; by a URL it was reached under before; or the same article under another URL
+        # (listed under two categories, moved): same portal, same title and text. One query.
         self.conn.row_factory = sqlite3.Row
         try:
-            row = self.conn.execute("SELECT * FROM articles WHERE id=?", (aid,)).fetchone()
-            if row is None:
-                row = self.conn.execute(
-                    "SELECT a.* FROM article_urls u JOIN articles a ON a.id=u.article_id WHERE u.url=?", (url,)
-                ).fetchone()
-            if row is None:
-                # The same article under another URL (listed under two categories, moved):
-                # same portal, same title and text.
-                row = self.conn.execute(
-                    "SELECT * FROM articles WHERE portal=? AND content_hash=? LIMIT 1", (portal, chash)
-                ).fetchone()
-            return row
+            return self.conn.execute(_FIND, (aid, url, portal, chash)).fetchone()
         finally:
             self.conn.row_factory = None
 
@@ -166,7 +165,7 @@ class Archive:
             )  # fmt: skip
             self._revision(aid, 1, chash, url, values, seen_at, run_id)
             self._alias(url, aid, seen_at)
-            self._views(aid, art, seen_at, run_id)
+            self._views(aid, art, seen_at, run_id, new=True)
             return "new"
         aid = row["id"]
         self._alias(url, aid, seen_at)
@@ -207,14 +206,14 @@ class Archive:
             "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen) VALUES (?, ?, ?)", (url, aid, seen_at)
         )
 
-    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None) -> None:
+    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None, new: bool = False) -> None:
         if art.views is None:
             return
         cur = self.conn.execute(
             "INSERT OR IGNORE INTO view_counts (article_id, seen_at, views, views_raw, run_id) VALUES (?, ?, ?, ?, ?)",
             (aid, seen_at, art.views, art.views_raw, run_id),
         )
-        if cur.rowcount:
+        if cur.rowcount and not new:
             self.conn.execute("UPDATE articles SET views=?, views_raw=? WHERE id=?", (art.views, art.views_raw, aid))
 
     # -- reading ---------------------------------------------------------------------------

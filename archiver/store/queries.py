@@ -117,7 +117,14 @@ def _terms(query: str) -> list[str]:
 
 
 def fts_query(query: str) -> tuple[str, list[str]]:
-    """The FTS5 MATCH expression for a user query, and the folded words for highlighting.
+    """One FTS5 MATCH expression for a user query (folded OR exact), and the folded words."""
+    folded, exact, words = fts_parts(query)
+    return (f"({folded}) OR ({exact})" if exact else folded), words
+
+
+def fts_parts(query: str) -> tuple[str, str | None, list[str]]:
+    """The FTS5 MATCH expressions for a user query, folded and (when typed with diacritics)
+    exact, and the folded words for highlighting.
 
     Every word or phrase must appear (AND), ``OR`` between two terms accepts either, ``word*``
     is a prefix. The folded columns give diacritic-insensitive recall; when the query is typed
@@ -152,31 +159,62 @@ def fts_query(query: str) -> tuple[str, list[str]]:
         raise QueryError(f"malformed query {query!r}: no word to search for")
     folded = f"{FOLDED_COLS} : ({' AND '.join(folded_parts)})"
     if fold(query) == query.lower():  # typed without diacritics: nothing more exact to look for
-        return folded, words
-    exact = f"{EXACT_COLS} : ({' AND '.join(exact_parts)})"
-    return f"({folded}) OR ({exact})", words
+        return folded, None, words
+    return folded, f"{EXACT_COLS} : ({' AND '.join(exact_parts)})", words
 
 
-def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
-    """Ranked hits: id, portal, published, title, url, body_text, rank."""
-    match, _ = fts_query(query)
-    cond, params = where(conn, f)
-    # Without filters FTS5 can stop at the best ``limit`` hits; with them it ranks every match.
-    inner_limit = "LIMIT ?" if cond == "1" else ""
-    sql = f"""SELECT a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text, s.rank
-              FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rank {inner_limit}) s
-              JOIN articles a ON a.rowid = s.rowid
-              WHERE {cond} ORDER BY s.rank LIMIT ?"""
-    args = [match, limit, *params, limit] if inner_limit else [match, *params, limit]
+# Relevance is computed for at most this many matches, the most recently archived ones: FTS5 scores
+# every match it ranks, and a common word matches a large part of a million articles.
+RANK_WINDOW = 2000
+_HIT = "a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text, s.rank"
+
+
+def _window_floor(conn: sqlite3.Connection, match: str, cond: str, params: list[Any]) -> int | None:
+    """Rowid of the RANK_WINDOW-th most recent (filtered) match; None when there are fewer."""
+    if cond == "1":
+        sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+        row = conn.execute(sql, (match, RANK_WINDOW - 1)).fetchone()
+    else:
+        sql = (f"SELECT s.rowid FROM articles_fts s JOIN articles a ON a.rowid = s.rowid "
+               f"WHERE articles_fts MATCH ? AND {cond} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?")  # fmt: skip
+        row = conn.execute(sql, (match, *params, RANK_WINDOW - 1)).fetchone()
+    return row[0] if row else None
+
+
+def _ranked(conn: sqlite3.Connection, match: str, cond: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
+    floor = _window_floor(conn, match, cond, params)
+    window = "AND rowid >= ?" if floor is not None else ""
+    inner = "LIMIT ?" if cond == "1" else ""  # without filters FTS5 can stop at the best hits
+    sql = f"""SELECT {_HIT} FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? {window}
+              ORDER BY rank {inner}) s JOIN articles a ON a.rowid = s.rowid WHERE {cond} ORDER BY s.rank LIMIT ?"""
+    args: list[Any] = [match] + ([floor] if floor is not None else []) + ([limit] if inner else []) + [*params, limit]
     conn.row_factory = sqlite3.Row
     try:
         return [dict(r) for r in conn.execute(sql, args)]
+    finally:
+        conn.row_factory = None
+
+
+def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
+    """Ranked hits: id, portal, published, title, url, lead, body_text, rank.
+
+    A query typed with diacritics lists the articles that match it as typed first, then those that
+    match it only without diacritics. Within each group hits are ranked by BM25 (title weighs most),
+    among the RANK_WINDOW most recently archived matches.
+    """
+    folded, exact, _ = fts_parts(query)
+    cond, params = where(conn, f)
+    try:
+        hits = _ranked(conn, exact, cond, params, limit) if exact else []
+        if len(hits) < limit:
+            seen = {h["id"] for h in hits}
+            more = _ranked(conn, folded, cond, params, limit + len(hits))
+            hits += [h for h in more if h["id"] not in seen][: limit - len(hits)]
+        return hits
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise QueryError(f"malformed query {query!r}: {exc}") from None
         raise
-    finally:
-        conn.row_factory = None
 
 
 def _fold_aligned(text: str) -> str:
@@ -286,7 +324,7 @@ def iter_articles(
     cond, params = where(conn, f)
     cols = ", ".join(f"p.{x}" if x in ("province", "new_unit") else f"a.{x}" for x in fields)
     cur = conn.execute(
-        f"SELECT {cols} FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} ORDER BY a.portal, a.published, a.id",
+        f"SELECT {cols} FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} ORDER BY a.portal, a.published, a.rowid",
         params,
     )
     while True:
