@@ -12,11 +12,11 @@ from typing import Any
 
 import click
 
-from archiver.exceptions import ArchiverError, UnknownPortal
+from archiver.exceptions import ArchiverError
 from archiver.profiles import get_portal, portals
 
 DEFAULT_DB = "data/archive.db"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 75
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -33,7 +33,22 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def _summary(rows: list[dict[str, Any]]) -> str:
-    cols = ["portal", "status", "pages", "new", "updated", "unchanged", "duplicates", "not_articles", "errors"]
+    for r in rows:
+        r["duration_s"] = _duration(r)
+    cols = [
+        "portal",
+        "status",
+        "mode",
+        "pages",
+        "new",
+        "updated",
+        "unchanged",
+        "duplicates",
+        "not_articles",
+        "errors",
+        "gone",
+        "duration_s",
+    ]
     out = _table(rows, cols)
     reasons = [f"  {r['portal']}: {r['reason']}" for r in rows if r.get("reason")]
     return out + ("\n" + "\n".join(reasons) if reasons else "")
@@ -45,37 +60,102 @@ def main() -> None:
     """Archive Vietnamese provincial government news portals into SQLite."""
 
 
+def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--set {pair!r}: expected NAME=VALUE")
+        out[key.strip()] = value
+    return out
+
+
 @main.command()
-@click.argument("portal_slugs", metavar="PORTAL...", nargs=-1, required=True)
+@click.argument("portal_slugs", metavar="[PORTAL]...", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled portal.")
 @click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@click.option("--full", is_flag=True, help="Walk every listing page and fetch every article again.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each portal after this many pages.")
 @click.option("--base-url", help="Fetch from this mirror origin instead of the portal (one portal only).")
+@click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="Override a setting (repeatable).")
+@click.option("--log-file", type=click.Path(dir_okay=False), help="Write the log here instead of stderr.")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
-def crawl(portal_slugs: tuple[str, ...], db: str, max_pages: int | None, base_url: str | None, log_level: str) -> None:
-    """Crawl portals into the archive.
+def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, max_pages: int | None,
+          base_url: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str) -> None:  # fmt: skip
+    """Crawl portals into the archive, incrementally unless --full.
 
-    Example: archiver crawl haugiang kontum --db data/archive.db --max-pages 200
+    Example: archiver crawl --all --db data/archive.db --log-file data/logs/crawl.log
 
-    Exit codes: 0 every portal crawled, 1 some portal failed, 2 usage error.
+    Exit codes: 0 every portal crawled, 1 some portal failed, 2 usage error, 75 another crawl
+    holds the archive's lock.
     """
+    from archiver.lock import ArchiveLock, LockHeld
+
+    if crawl_all and portal_slugs:
+        raise click.UsageError("give portal slugs or --all, not both")
+    if not crawl_all and not portal_slugs:
+        raise click.UsageError("name at least one portal, or --all")
     try:
-        profiles = [get_portal(slug) for slug in portal_slugs]
-    except UnknownPortal as exc:
-        _fail(str(exc), EXIT_USAGE)
+        profiles = [p for p in portals().values() if p.enabled] if crawl_all else [get_portal(s) for s in portal_slugs]
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
     if base_url and len(profiles) != 1:
         raise click.UsageError("--base-url needs exactly one portal")
+    overrides = _settings(set_pairs)
     from archiver.crawl import run_crawls
 
     try:
-        rows = run_crawls(profiles, db, base_url=base_url, max_pages=max_pages, log_level=log_level.upper())
+        with ArchiveLock(db):
+            rows = run_crawls(profiles, db, base_url=base_url, max_pages=max_pages, log_level=log_level.upper(),
+                              overrides=overrides, full=full, log_file=log_file)  # fmt: skip
+    except LockHeld as exc:
+        _fail(str(exc), EXIT_LOCKED)
     except ArchiverError as exc:
         _fail(str(exc))
-    click.echo(_summary(rows))
-    if any(r.get("status") == "failed" for r in rows):
+    summary = _summary(rows)
+    click.echo(summary)
+    if log_file:
+        with open(log_file, "a", encoding="utf-8") as fh:
+            fh.write("run summary\n" + summary + "\n")
+    if any(r.get("status") != "ok" for r in rows):
         sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@click.option("--portal", help="Only this portal.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Number of runs.")
+@click.option("--errors", "show_errors", is_flag=True, help="List the failed URLs of each run too.")
+def runs(db: str, portal: str | None, limit: int, show_errors: bool) -> None:
+    """Recent crawl runs: when, mode, status, pages, new, updated, unchanged, errors, duration.
+
+    Example: archiver runs --portal haugiang --errors
+    """
+    archive = _open(db)
+    try:
+        rows = archive.recent_runs(limit, portal)
+        errors = {r["id"]: list(archive.query("SELECT url, status, error, attempts FROM fetch_errors WHERE run_id = ?", (r["id"],)))
+                  for r in rows} if show_errors else {}  # fmt: skip
+    finally:
+        archive.close()
+    for r in rows:
+        r["duration_s"] = _duration(r)
+    click.echo(_table(rows, ["id", "portal", "started_at", "mode", "status", "pages", "new", "updated", "unchanged",
+                             "errors", "gone", "duration_s"]))  # fmt: skip
+    for run_id, errs in errors.items():
+        for e in errs:
+            click.echo(f"  run {run_id}: {e['url']}  {e['status'] or ''} {e['error']} ({e['attempts']} attempt(s))")
+
+
+def _duration(row: dict[str, Any]) -> str:
+    from datetime import datetime
+
+    if not row.get("ended_at"):
+        return ""
+    return str(
+        int((datetime.fromisoformat(row["ended_at"]) - datetime.fromisoformat(row["started_at"])).total_seconds())
+    )
 
 
 @main.command(name="portals")
@@ -127,6 +207,7 @@ def demo(db: str, site: Path | None) -> None:
     """
     from archiver import demo as demo_site
     from archiver.crawl import run_crawls
+    from archiver.lock import ArchiveLock, LockHeld
     from archiver.store import Archive
 
     directory = site or demo_site.SITE_DIR
@@ -142,7 +223,10 @@ def demo(db: str, site: Path | None) -> None:
     try:
         # A local static mirror: no need to be gentle with it.
         fast = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8}
-        rows = run_crawls([get_portal("demo")], db, base_url=url, overrides=fast)
+        with ArchiveLock(db):
+            rows = run_crawls([get_portal("demo")], db, base_url=url, overrides=fast, full=True)
+    except LockHeld as exc:
+        _fail(str(exc), EXIT_LOCKED)
     finally:
         server.shutdown()
     click.echo(_summary(rows))

@@ -31,11 +31,16 @@ def _quiet_tracebacks(level: str) -> None:
 
 
 def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: str = "WARNING",
-                  overrides: dict[str, Any] | None = None) -> Settings:  # fmt: skip
+                  overrides: dict[str, Any] | None = None, full: bool = True,
+                  log_file: str | None = None) -> Settings:  # fmt: skip
     settings = Settings()
     settings.setmodule("archiver.settings", priority="project")
     settings.set("ARCHIVER_DB", str(db), priority="cmdline")
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("ARCHIVER_FULL", full, priority="cmdline")
+    if log_file:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        settings.set("LOG_FILE", log_file, priority="cmdline")
     if max_pages:
         settings.set("ARCHIVER_MAX_PAGES", max_pages, priority="cmdline")
     for key, value in (overrides or {}).items():
@@ -44,12 +49,14 @@ def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: st
 
 
 def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None = None,
-               max_pages: int | None = None, log_level: str = "WARNING",
-               overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """Crawl each portal (concurrently, each polite on its own host); return their run rows."""
+               max_pages: int | None = None, log_level: str = "WARNING", overrides: dict[str, Any] | None = None,
+               full: bool = True, log_file: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Crawl each portal (concurrently, each polite on its own host, each isolated: one failing
+    portal does not stop the others); return their run rows. The caller holds the archive's lock."""
     from spiders.portal import PortalSpider
 
-    settings = make_settings(db, max_pages=max_pages, log_level=log_level, overrides=overrides)
+    settings = make_settings(db, max_pages=max_pages, log_level=log_level, overrides=overrides, full=full,
+                             log_file=log_file)  # fmt: skip
     Archive(db).close()  # create or upgrade the archive before any spider opens it
     process = CrawlerProcess(settings)
     _quiet_tracebacks(log_level)

@@ -23,6 +23,22 @@ ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver
 ARCHIVER_BASE_URL = ""
 # Cap on pages (listings and articles) requested per portal per run (--max-pages); 0: no cap.
 ARCHIVER_MAX_PAGES = 0
+# Walk every listing and fetch every article (True), or crawl incrementally (False: the CLI's
+# default; `archiver crawl --full` sets it). See spiders/portal.py.
+ARCHIVER_FULL = True
+# Incremental crawls: abandon a listing chain after this many pages in a row with no new article.
+ARCHIVER_STOP_AFTER = 3
+# Incremental crawls: revisit articles published within this many days (view counts, edits).
+ARCHIVER_REVISIT_DAYS = 14
+# Any crawl: stop a listing chain after this many pages without a link not seen in the run (traps).
+ARCHIVER_MAX_EMPTY_LISTINGS = 5
+# Allow hosts that are or resolve to private or loopback addresses (the demo and the tests do).
+ARCHIVER_ALLOW_PRIVATE = False
+# Wait before retrying a 429/5xx answer: Retry-After if sent, else BASE * 2**attempt, at most MAX s.
+ARCHIVER_BACKOFF_BASE = 2.0
+ARCHIVER_BACKOFF_MAX = 60.0
+# Seconds between progress lines on a terminal (0: none).
+ARCHIVER_PROGRESS_INTERVAL = 2.0
 # Fixed "now" for relative dates ("2 giờ trước"), ISO 8601; empty means the crawl's start time.
 ARCHIVER_NOW = ""
 
@@ -39,7 +55,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# Retry 5xx, 429 and network errors with Scrapy's retry middleware.
+# Retry 5xx, 429 and network errors (with backoff: spiders/safety.py), at most RETRY_TIMES times.
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -61,5 +77,15 @@ ITEM_PIPELINES = {
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
+# Stay on the portal's hosts and off private addresses; back off before retries.
+DOWNLOADER_MIDDLEWARES = {
+    "spiders.safety.SafetyMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "spiders.safety.BackoffRetryMiddleware": 550,
+}
+# A progress line on the terminal while crawling.
+EXTENSIONS = {"spiders.progress.ProgressLine": 500}
+# Redirect chains longer than this are failures (loops end here too).
+REDIRECT_MAX_TIMES = 10
 # Dropped items are logged as their reason only.
 LOG_FORMATTER = "archiver.logformatter.ArchiverLogFormatter"

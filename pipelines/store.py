@@ -1,4 +1,5 @@
-"""Store articles in the archive, in batched transactions, and record the run in ``crawl_runs``."""
+"""Store articles in the archive, in batched transactions, and record the run in ``crawl_runs``
+and its failed fetches in ``fetch_errors``."""
 
 from __future__ import annotations
 
@@ -29,16 +30,29 @@ class StorePipeline:
         spider = self.crawler.spider
         self.archive = Archive(self.path)
         self.archive.upsert_portal(spider.profile)
-        self.run_id = self.archive.start_run(spider.portal, spider.fetch_origin)
+        if hasattr(spider, "plan"):
+            spider.plan(
+                self.archive.known_urls(spider.portal),
+                self.archive.recent_urls(spider.portal, spider.revisit_since()),
+                self.archive.had_complete_walk(spider.portal),
+            )
+        self.run_id = self.archive.start_run(spider.portal, spider.fetch_origin, getattr(spider, "mode", "full"))
         spider.run_id = self.run_id
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, Article) or self.archive is None:
+        if self.archive is None:
             return item
-        status = self.archive.save_article(item, run_id=self.run_id, seen_at=item.fetched_at)
-        counter = "duplicates" if status == "duplicate" else status
-        setattr(self.counts, counter, getattr(self.counts, counter) + 1)
-        self.crawler.stats.inc_value(f"archiver/store/{status}")
+        if isinstance(item, Article):
+            status = self.archive.save_article(item, run_id=self.run_id, seen_at=item.fetched_at)
+            counter = "duplicates" if status == "duplicate" else status
+            setattr(self.counts, counter, getattr(self.counts, counter) + 1)
+            self.crawler.stats.inc_value(f"archiver/store/{status}")
+        elif type(item).__name__ == "GoneArticle":
+            if self.archive.mark_gone(item.portal, item.canonical_url, item.status):
+                self.counts.gone += 1
+                self.crawler.stats.inc_value("archiver/store/gone")
+        else:
+            return item
         self.pending += 1
         if self.pending >= self.batch_size:
             self.archive.commit()
@@ -60,11 +74,15 @@ class StorePipeline:
         status, why = "ok", None
         if c.pages == 0:
             status = "failed"
-            why = spider.errors[0][1] + f" ({spider.errors[0][0]})" if spider.errors else "no page could be fetched"
+            why = f"{spider.errors[0][2]} ({spider.errors[0][0]})" if spider.errors else "no page could be fetched"
         elif reason not in ("finished", "closespider_pagecount"):
             status, why = "interrupted", reason
         elif c.errors:
-            why = f"{c.errors} failed fetches, first: {spider.errors[0][0]} ({spider.errors[0][1]})"
-        self.archive.finish_run(self.run_id, c, status, why)
+            why = f"{c.errors} failed fetches, first: {spider.errors[0][0]} ({spider.errors[0][2]})"
+        complete = status == "ok" and reason == "finished" and not getattr(spider, "capped", False)
+        if getattr(spider, "capped", False):
+            why = (why + "; " if why else "") + "page cap reached"
+        self.archive.record_errors(self.run_id, spider.portal, spider.errors)
+        self.archive.finish_run(self.run_id, c, status, why, complete=complete)
         self.archive.close()
         self.archive = None

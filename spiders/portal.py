@@ -2,12 +2,22 @@
 articles. It only decides what to fetch next; extraction lives in ``archiver.extract``.
 
     scrapy crawl portal -a portal=haugiang [-a base_url=http://127.0.0.1:8000]
+
+Incremental by default (``ARCHIVER_FULL`` off): articles already in the archive are not fetched
+again, except those published within ``ARCHIVER_REVISIT_DAYS`` (to refresh view counts and catch
+edits); once the portal has had one complete walk, a chain of listing pages is abandoned after
+``ARCHIVER_STOP_AFTER`` pages in a row that bring no new article. A run killed before its walk
+was complete is followed by a full walk that still skips stored articles: resuming costs the
+listing pages, never a stored article. In every mode, a listing chain stops after
+``ARCHIVER_MAX_EMPTY_LISTINGS`` pages without an article link not already seen in the run (a
+calendar or pagination trap), and the run stops at ``ARCHIVER_MAX_PAGES`` pages.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -18,6 +28,15 @@ from twisted.python.failure import Failure
 from archiver.extract import extract_article, extract_listing
 from archiver.normalize import canonical_url, parse_datetime
 from archiver.profiles import Profile, get_portal
+
+
+@dataclass
+class GoneArticle:
+    """An archived article its portal now answers 404 or 410 for: marked gone, never deleted."""
+
+    portal: str
+    canonical_url: str
+    status: int
 
 
 class PortalSpider(scrapy.Spider):
@@ -33,9 +52,16 @@ class PortalSpider(scrapy.Spider):
         self.fetch_origin = (base_url or self.profile.base_url).rstrip("/")
         self.fetch_host = urlsplit(self.fetch_origin).netloc.lower()
         self.now: datetime | None = None
-        self.errors: list[tuple[str, str]] = []
-        # Pages this run may still request (ARCHIVER_MAX_PAGES); None: no cap.
-        self.budget: int | None = None
+        # (url, HTTP status or None, error, attempts) of every fetch that failed for good
+        self.errors: list[tuple[str, int | None, str, int]] = []
+        self.budget: int | None = None  # pages this run may still request; None: no cap
+        self.capped = False
+        self.full = True
+        self.stop_after = 0
+        self.max_empty = 5
+        self.known: set[str] = set()
+        self.revisit: list[str] = []
+        self.seen_links: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -46,25 +72,34 @@ class PortalSpider(scrapy.Spider):
         spider.now = parse_datetime(fixed) if fixed else datetime.now(UTC)  # type: ignore[assignment]
         cap = settings.getint("ARCHIVER_MAX_PAGES", 0)
         spider.budget = cap if cap > 0 else None
+        spider.full = settings.getbool("ARCHIVER_FULL", True)
+        spider.stop_after = settings.getint("ARCHIVER_STOP_AFTER", 3)
+        spider.max_empty = settings.getint("ARCHIVER_MAX_EMPTY_LISTINGS", 5)
+        spider.revisit_days = settings.getint("ARCHIVER_REVISIT_DAYS", 14)
         return spider
 
-    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
-        """A request within the page cap, or None once the cap is spent."""
-        if self.budget is not None:
-            if self.budget <= 0:
-                self.crawler.stats.inc_value("archiver/pages/over_cap")
-                return None
-            self.budget -= 1
-        return scrapy.Request(url, callback=callback, errback=self.on_error, **kw)
+    def plan(self, known: set[str], revisit: list[str], walked_before: bool) -> None:
+        """What the archive already holds (set by the store pipeline when the run opens)."""
+        self.known = known
+        self.revisit = [] if self.full else revisit
+        if self.full or not walked_before:
+            self.stop_after = 0  # walk every listing page
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "incremental"
 
     # -- URLs ------------------------------------------------------------------------------
+    def may_fetch(self, url: str) -> bool:
+        """Only the fetch origin and the portal's own hosts (subdomains when the profile says)."""
+        return urlsplit(url).netloc.lower() == self.fetch_host or self.profile.owns(url)
+
     def to_fetch(self, url: str) -> str | None:
         """The URL to request for a link found on a page, or None if it leaves the portal."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             return None
-        host = parts.netloc.lower()
-        if host == self.fetch_host:
+        if parts.netloc.lower() == self.fetch_host:
             return url
         if self.profile.owns(url):
             # A link to the portal's own host while crawling a mirror: fetch it from the mirror.
@@ -88,29 +123,67 @@ class PortalSpider(scrapy.Spider):
         o = urlsplit(self.fetch_origin)
         return urlunsplit((o.scheme, o.netloc, canon.path, canon.query, ""))
 
+    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
+        """A request within the page cap, or None once the cap is spent."""
+        if self.budget is not None:
+            if self.budget <= 0:
+                self.capped = True
+                self.crawler.stats.inc_value("archiver/pages/over_cap")
+                return None
+            self.budget -= 1
+        return scrapy.Request(url, callback=callback, errback=self.on_error, **kw)
+
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for start in self.profile.start_urls:
-            req = self.request(urljoin(self.fetch_origin + "/", start), self.parse_listing, cb_kwargs={"depth": 0})
+            req = self.request(
+                urljoin(self.fetch_origin + "/", start), self.parse_listing, cb_kwargs={"stale": 0, "empty": 0}
+            )
             if req is not None:
                 yield req
+        for url in self.revisit:
+            req = self.request(self.fetch_form(url), self.parse_article, meta={"known": True})
+            if req is not None:
+                self.crawler.stats.inc_value("archiver/revisit")
+                yield req
 
-    def parse_listing(self, response: Response, depth: int = 0) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response, stale: int = 0, empty: int = 0) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("archiver/pages/listing")
+        if not hasattr(response, "text"):
+            return
         listing = extract_listing(response.text, response.url, profile=self.profile)
-        if not listing.article_urls:
-            self.crawler.stats.inc_value("archiver/listing/empty")
+        new_in_archive = new_in_run = 0
         for link in listing.article_urls:
             target = self.to_fetch(link)
             if target is None:
                 self.crawler.stats.inc_value("archiver/links/offsite")
                 continue
+            canon = self.canonical(target)
+            if canon not in self.seen_links:
+                self.seen_links.add(canon)
+                new_in_run += 1
+            if canon in self.known and not self.full:
+                self.crawler.stats.inc_value("archiver/links/known")
+                continue
+            new_in_archive += 1
             req = self.request(self.fetch_form(target), self.parse_article)
             if req is not None:
                 yield req
+        stale = 0 if new_in_archive else stale + 1
+        empty = 0 if new_in_run else empty + 1
+        if self.stop_after and stale >= self.stop_after:
+            self.crawler.stats.inc_value("archiver/listing/stopped_no_new")
+            return
+        if empty >= self.max_empty:
+            self.crawler.stats.inc_value("archiver/listing/stopped_trap")
+            self.logger.warning("%s: %d listing pages in a row without a new link, not following further (%s)",
+                                self.portal, empty, response.url)  # fmt: skip
+            return
         for link in listing.next_urls:
             target = self.to_fetch(link)
-            req = self.request(target, self.parse_listing, cb_kwargs={"depth": depth + 1}) if target else None
+            req = (
+                self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty}) if target else None
+            )
             if req is not None:
                 yield req
 
@@ -128,15 +201,26 @@ class PortalSpider(scrapy.Spider):
         art.fetched_url = response.url
         art.canonical_url = canonical
         art.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        if response.request is not None and response.request.meta.get("redirect_urls"):
+            # Moved (301): the article is kept under its new URL and recognised by its text.
+            self.crawler.stats.inc_value("archiver/pages/redirected")
         yield art
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
-        reason = failure.getErrorMessage() or failure.type.__name__
         response = getattr(failure.value, "response", None)
-        if response is not None:
-            reason = f"HTTP {response.status}"
-        self.errors.append((url, reason))
+        status = response.status if response is not None else None
+        reason = f"HTTP {status}" if status is not None else (failure.getErrorMessage() or failure.type.__name__)
+        attempts = (request.meta.get("retry_times", 0) if request is not None else 0) + 1
+        self.errors.append((url, status, reason, attempts))
         self.crawler.stats.inc_value("archiver/fetch/errors")
-        self.logger.warning("fetch failed: %s (%s)", url, reason)
+        self.logger.warning("fetch failed: %s (%s, %d attempt(s))", url, reason, attempts)
+        if status in (404, 410) and request is not None and request.callback == self.parse_article:
+            canon = self.canonical(url)
+            if canon in self.known:
+                yield GoneArticle(self.portal, canon, status)
+
+    def revisit_since(self) -> str:
+        now = self.now or datetime.now(UTC)
+        return (now - timedelta(days=self.revisit_days)).isoformat()

@@ -75,7 +75,7 @@ def test_run_with_no_page_is_failed_with_reason(tmp_db: Path) -> None:
     crawler = make_crawler(tmp_db)
     pipe = StorePipeline.from_crawler(crawler)
     pipe.open_spider()
-    crawler.spider.errors.append(("http://127.0.0.1:9/", "Connection was refused"))
+    crawler.spider.errors.append(("http://127.0.0.1:9/", None, "Connection was refused", 4))
     pipe.spider_closed(crawler.spider, "finished")
     with Archive(tmp_db) as other:
         run = next(other.query("SELECT * FROM crawl_runs"))

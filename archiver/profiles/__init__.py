@@ -36,6 +36,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "start_urls": (list, "Listing pages where the crawl starts, absolute or relative to base_url."),
     "domains": (list, "Hosts that belong to the portal besides base_url's host."),
     "allow_subdomains": (bool, "Follow links to subdomains of the portal's hosts."),
+    "allow_private": (bool, "Allow hosts on private or loopback addresses (a local mirror)."),
     "enabled": (bool, "Whether `archiver crawl --all` includes the portal (default true)."),
     "unit": (str, "Administrative level: province, department, district or commune."),
     "notes": (str, "Free text for maintainers."),

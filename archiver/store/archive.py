@@ -55,6 +55,7 @@ class RunCounts:
     duplicates: int = 0
     not_articles: int = 0
     errors: int = 0
+    gone: int = 0
 
 
 _FIND = """SELECT * FROM (
@@ -116,22 +117,78 @@ class Archive:
         )  # fmt: skip
         self.conn.commit()
 
-    def start_run(self, portal: str, base_url: str | None = None) -> int:
+    def start_run(self, portal: str, base_url: str | None = None, mode: str = "full") -> int:
+        # A run still marked running was killed (the caller holds the archive's lock).
+        self.conn.execute(
+            "UPDATE crawl_runs SET status='killed', reason='the crawl process ended without closing the run' "
+            "WHERE portal=? AND status='running'",
+            (portal,),
+        )
         cur = self.conn.execute(
-            "INSERT INTO crawl_runs (portal, started_at, base_url, status) VALUES (?, ?, ?, 'running')",
-            (portal, utcnow(), base_url),
+            "INSERT INTO crawl_runs (portal, started_at, base_url, status, mode) VALUES (?, ?, ?, 'running', ?)",
+            (portal, utcnow(), base_url, mode),
         )
         self.conn.commit()
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None) -> None:
+    def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None,
+                   complete: bool = False) -> None:  # fmt: skip
         self.conn.execute(
             """UPDATE crawl_runs SET ended_at=?, pages=?, new=?, updated=?, unchanged=?, duplicates=?,
-               not_articles=?, errors=?, status=?, reason=? WHERE id=?""",
+               not_articles=?, errors=?, gone=?, status=?, reason=?, complete=? WHERE id=?""",
             (utcnow(), counts.pages, counts.new, counts.updated, counts.unchanged, counts.duplicates,
-             counts.not_articles, counts.errors, status, reason, run_id),
+             counts.not_articles, counts.errors, counts.gone, status, reason, int(complete), run_id),
         )  # fmt: skip
         self.conn.commit()
+
+    def record_errors(self, run_id: int, portal: str, errors: list[tuple[str, int | None, str, int]]) -> None:
+        """One ``fetch_errors`` row per failed URL: (url, HTTP status or None, error, attempts)."""
+        at = utcnow()
+        self.conn.executemany(
+            "INSERT INTO fetch_errors (run_id, portal, url, status, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, portal, url, status, error, attempts, at) for url, status, error, attempts in errors],
+        )
+        self.conn.commit()
+
+    def had_complete_walk(self, portal: str) -> bool:
+        """Whether an earlier run of the portal walked all its listings to the end."""
+        row = self.conn.execute("SELECT 1 FROM crawl_runs WHERE portal=? AND complete=1 LIMIT 1", (portal,)).fetchone()
+        return row is not None
+
+    def known_urls(self, portal: str) -> set[str]:
+        """Every canonical URL the portal's articles were reached under."""
+        return {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE a.portal=?", (portal,)
+            )
+        }
+
+    def recent_urls(self, portal: str, since: str) -> list[str]:
+        """URLs of the portal's articles published (or, undated, first seen) on or after ``since``
+        and not gone: the ones an incremental crawl revisits."""
+        return [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT url FROM articles WHERE portal=? AND gone_at IS NULL AND "
+                "(substr(published, 1, 10) >= ? OR (published IS NULL AND first_seen >= ?)) ORDER BY published DESC",
+                (portal, since[:10], since),
+            )
+        ]
+
+    def mark_gone(self, portal: str, url: str, status: int, at: str | None = None) -> bool:
+        """The portal answers 404/410 for an archived article: keep it, mark it gone."""
+        cur = self.conn.execute(
+            "UPDATE articles SET gone_at=coalesce(gone_at, ?), http_status=? WHERE portal=? AND "
+            "(url=? OR id IN (SELECT article_id FROM article_urls WHERE url=?))",
+            (at or utcnow(), status, portal, url, url),
+        )
+        return cur.rowcount > 0
+
+    def recent_runs(self, limit: int = 20, portal: str | None = None) -> list[dict[str, Any]]:
+        where = "WHERE portal = ?" if portal else ""
+        params: tuple[Any, ...] = (portal, limit) if portal else (limit,)
+        return list(self.db.query(f"SELECT * FROM crawl_runs {where} ORDER BY id DESC LIMIT ?", params))
 
     # -- articles --------------------------------------------------------------------------
     def _find(self, portal: str, aid: str, url: str, chash: str) -> sqlite3.Row | None:
@@ -187,7 +244,7 @@ class Archive:
                 if row[f] is None and values[f] is not None:
                     self.conn.execute(f"UPDATE articles SET {f}=? WHERE id=?", (values[f], aid))
         self.conn.execute(
-            "UPDATE articles SET last_seen=?, last_run_id=?, fetched_url=? WHERE id=?",
+            "UPDATE articles SET last_seen=?, last_run_id=?, fetched_url=?, gone_at=NULL, http_status=200 WHERE id=?",
             (seen_at, run_id, art.fetched_url, aid),
         )
         self._views(aid, art, seen_at, run_id)

@@ -111,6 +111,22 @@ def m002_search() -> list[str]:
     ]
 
 
+@migration
+def m003_unattended() -> list[str]:
+    """Unattended crawls: failed fetches, articles gone from their portal, complete walks."""
+    return [
+        """CREATE TABLE fetch_errors (
+            id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES crawl_runs(id), portal TEXT NOT NULL,
+            url TEXT NOT NULL, status INTEGER, error TEXT NOT NULL, attempts INTEGER, at TEXT NOT NULL)""",
+        "CREATE INDEX idx_fetch_errors_run ON fetch_errors(run_id)",
+        "ALTER TABLE articles ADD COLUMN http_status INTEGER",
+        "ALTER TABLE articles ADD COLUMN gone_at TEXT",
+        "ALTER TABLE crawl_runs ADD COLUMN mode TEXT",
+        "ALTER TABLE crawl_runs ADD COLUMN complete INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN gone INTEGER NOT NULL DEFAULT 0",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold
