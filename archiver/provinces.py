@@ -70,3 +70,13 @@ def new_unit_of(province: str | None) -> str | None:
     if not province:
         return None
     return _INDEX.get(_key(province))
+
+
+MERGER_DAY = "2025-07-01"
+
+
+def merged_province(province: str | None) -> bool:
+    """Whether the old province was merged into another unit on 1 July 2025 (not one of the 11
+    left as they were). Its portal printing later dates is worth a warning."""
+    unit = new_unit_of(province)
+    return unit is not None and _key(unit) != _key(province or "")

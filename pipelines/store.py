@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import signals
 
 from archiver.items import Article
+from archiver.provinces import MERGER_DAY, merged_province
 from archiver.store import Archive, RunCounts
 
 
@@ -20,6 +21,7 @@ class StorePipeline:
         self.run_id = 0
         self.counts = RunCounts()
         self.pending = 0
+        self.after_merger = 0  # articles dated after 1 July 2025 on a portal of a merged province
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -36,6 +38,7 @@ class StorePipeline:
                 self.archive.recent_urls(spider.portal, spider.revisit_since()),
                 self.archive.had_complete_walk(spider.portal),
             )
+        self.merged = merged_province(spider.profile.province)
         self.run_id = self.archive.start_run(spider.portal, spider.fetch_origin, getattr(spider, "mode", "full"))
         spider.run_id = self.run_id
 
@@ -46,6 +49,8 @@ class StorePipeline:
             status = self.archive.save_article(item, run_id=self.run_id, seen_at=item.fetched_at)
             counter = "duplicates" if status == "duplicate" else status
             setattr(self.counts, counter, getattr(self.counts, counter) + 1)
+            if status == "new" and self.merged and (item.published_iso or "") >= MERGER_DAY:
+                self.after_merger += 1
             self.crawler.stats.inc_value(f"archiver/store/{status}")
         elif type(item).__name__ == "GoneArticle":
             if self.archive.mark_gone(item.portal, item.canonical_url, item.status):
@@ -82,6 +87,11 @@ class StorePipeline:
         complete = status == "ok" and reason == "finished" and not getattr(spider, "capped", False)
         if getattr(spider, "capped", False):
             why = (why + "; " if why else "") + "page cap reached"
+        if self.after_merger:
+            note = (f"{self.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
+                    f"{spider.profile.province}, merged into {spider.profile.new_unit}: still in use, or misdated?")  # fmt: skip
+            spider.logger.warning(note)
+            why = (why + "; " if why else "") + note
         self.archive.record_errors(self.run_id, spider.portal, spider.errors)
         self.archive.finish_run(self.run_id, c, status, why, complete=complete)
         self.archive.close()

@@ -62,6 +62,7 @@ class PortalSpider(scrapy.Spider):
         self.known: set[str] = set()
         self.revisit: list[str] = []
         self.seen_links: set[str] = set()
+        self.requested: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -142,7 +143,8 @@ class PortalSpider(scrapy.Spider):
             if req is not None:
                 yield req
         for url in self.revisit:
-            req = self.request(self.fetch_form(url), self.parse_article, meta={"known": True})
+            self.requested.add(self.fetch_form(url))
+            req = self.request(self.fetch_form(url), self.parse_article, meta={"known": True}, dont_filter=True)
             if req is not None:
                 self.crawler.stats.inc_value("archiver/revisit")
                 yield req
@@ -166,7 +168,13 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("archiver/links/known")
                 continue
             new_in_archive += 1
-            req = self.request(self.fetch_form(target), self.parse_article)
+            url = self.fetch_form(target)
+            if url in self.requested:
+                continue
+            self.requested.add(url)
+            # The spider dedupes article requests itself; Scrapy's filter would also swallow the
+            # second hop of a redirect loop, which must end as a recorded failure.
+            req = self.request(url, self.parse_article, dont_filter=True)
             if req is not None:
                 yield req
         stale = 0 if new_in_archive else stale + 1

@@ -114,6 +114,10 @@ def test_serve_datasette(db: Path) -> None:
         assert {f for f in hits["facet_results"]} >= {"province", "year"}
         hits = get_json(f"{base}/archive/article_index.json?_search=dang&_shape=objects")
         assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]
+        from urllib.parse import quote
+
+        hits = get_json(f"{base}/archive/search.json?q={quote('Đảng bộ')}&_shape=objects")
+        assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]
         canned = get_json(f"{base}/archive/articles_with_revisions.json?_shape=objects")
         assert [r["revision"] for r in canned["rows"]] == [2]
         meta = get_json(f"{base}/-/metadata.json")

@@ -80,3 +80,21 @@ def test_run_with_no_page_is_failed_with_reason(tmp_db: Path) -> None:
     with Archive(tmp_db) as other:
         run = next(other.query("SELECT * FROM crawl_runs"))
         assert run["status"] == "failed" and "Connection was refused" in run["reason"]
+
+
+def test_dates_after_the_merger_on_a_merged_province_portal_are_flagged(tmp_db: Path) -> None:
+    from datetime import date
+
+    crawler = make_crawler(tmp_db)
+    pipe = StorePipeline.from_crawler(crawler)
+    pipe.open_spider()  # the demo portal belongs to Hậu Giang, merged into Cần Thơ
+    late = item(1)
+    late.published = date(2025, 8, 1)
+    pipe.process_item(late)
+    pipe.process_item(item(2))
+    crawler.stats.set_value("archiver/pages/article", 2)
+    pipe.spider_closed(crawler.spider, "finished")
+    with Archive(tmp_db) as other:
+        run = next(other.query("SELECT * FROM crawl_runs"))
+        assert run["status"] == "ok"
+        assert "1 new article(s) dated on or after 2025-07-01" in run["reason"] and "thành phố Cần Thơ" in run["reason"]

@@ -30,12 +30,22 @@ ALLOWED_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width",
 _UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|data(?!:image/))\s*:", re.I)
 
 
+_WESTERN = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii", "cp819"}
+
+
 def to_unicode(html: str | bytes, content_type: str | None = None) -> str:
     """Decode page bytes by HTTP header, BOM, ``<meta charset>`` (w3lib); a page that declares
     nothing and is not UTF-8 is read as windows-1258, the Vietnamese Windows code page."""
     if isinstance(html, str):
         return html
     declared = http_content_type_encoding(content_type) or html_body_declared_encoding(html)
+    if declared and declared.lower().replace("_", "-") in _WESTERN and not html.isascii():
+        # Vietnamese cannot be written in a Western code page: a page declared so but valid as
+        # UTF-8 is UTF-8 (a wrong declaration, common on old portals).
+        try:
+            return unicodedata.normalize("NFC", html.decode("utf-8"))
+        except UnicodeDecodeError:
+            pass
     if declared is None and not html.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         try:
             text = html.decode("utf-8")

@@ -11,6 +11,7 @@ naming the file and the key. The keys are documented in ``KEYS`` below and in th
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -199,9 +200,16 @@ def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Prof
     )
 
 
+def portals(directory: Path | None = None) -> dict[str, Profile]:
+    """Every portal profile, by slug. Raises ``ProfileError`` on the first bad file.
+
+    The directory is ``archiver/profiles/portals``, or ``$ARCHIVER_PORTALS_DIR`` when set (an
+    operator's own profiles; the tests' portals on 127.0.0.1)."""
+    return _portals(directory or Path(os.environ.get("ARCHIVER_PORTALS_DIR") or PORTALS_DIR))
+
+
 @cache
-def portals(directory: Path = PORTALS_DIR) -> dict[str, Profile]:
-    """Every portal profile, by slug. Raises ``ProfileError`` on the first bad file."""
+def _portals(directory: Path) -> dict[str, Profile]:
     return {p.stem: load_portal(p) for p in sorted(directory.glob("*.toml"))}
 
 

@@ -95,10 +95,6 @@ def where(conn: sqlite3.Connection, f: Filters, alias: str = "a") -> tuple[str, 
 
 
 # --- full-text search ---------------------------------------------------------------------------
-EXACT_COLS = "{title lead body}"
-FOLDED_COLS = "{title_f lead_f body_f}"
-
-
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -116,105 +112,107 @@ def _terms(query: str) -> list[str]:
         raise QueryError(f"malformed query {query!r}: {exc}") from None
 
 
-def fts_query(query: str) -> tuple[str, list[str]]:
-    """One FTS5 MATCH expression for a user query (folded OR exact), and the folded words."""
-    folded, exact, words = fts_parts(query)
-    return (f"({folded}) OR ({exact})" if exact else folded), words
+@dataclass
+class ParsedQuery:
+    """A user query as FTS5 sees it (folded), and what an exact match must contain."""
+
+    match: str  # FTS5 MATCH expression over the folded index
+    words: list[str]  # folded words, for highlighting
+    exact: list[list[str]] | None  # AND of OR-groups of phrases as typed; None: typed without diacritics
 
 
-def fts_parts(query: str) -> tuple[str, str | None, list[str]]:
-    """The FTS5 MATCH expressions for a user query, folded and (when typed with diacritics)
-    exact, and the folded words for highlighting.
-
-    Every word or phrase must appear (AND), ``OR`` between two terms accepts either, ``word*``
-    is a prefix. The folded columns give diacritic-insensitive recall; when the query is typed
-    with diacritics, the same terms are also matched on the printed columns, which weigh more
-    in the ranking, so exact matches come first.
-    """
-    raw = _terms(query)
-    folded_parts, exact_parts, words = [], [], []
+def parse_query(query: str) -> ParsedQuery:
+    """Every word or phrase must appear (AND), ``OR`` between two terms accepts either, ``word*``
+    is a prefix. Query and index are folded alike (no diacritics, đ -> d)."""
+    groups: list[list[tuple[str, bool]]] = []  # (phrase as typed, lower case; prefix?)
     pending_or = False
-    for token in raw:
-        if token == "OR" and folded_parts:
+    for token in _terms(query):
+        if token == "OR" and groups:
             pending_or = True
             continue
         prefix = token.endswith("*")
-        text = token.rstrip("*").strip()
-        tokens = re.findall(r"[^\W_]+", text)
+        tokens = re.findall(r"[^\W_]+", token.rstrip("*"))
         if not tokens:
             continue
-        exact_phrase = " ".join(t.lower() for t in tokens)
-        folded_phrase = fold(exact_phrase)
-        words += folded_phrase.split()
-        f_term = _quote(folded_phrase) + (" *" if prefix else "")
-        e_term = _quote(exact_phrase) + (" *" if prefix else "")
+        phrase = (" ".join(t.lower() for t in tokens), prefix)
         if pending_or:
-            folded_parts[-1] = f"({folded_parts[-1]} OR {f_term})"
-            exact_parts[-1] = f"({exact_parts[-1]} OR {e_term})"
+            groups[-1].append(phrase)
             pending_or = False
         else:
-            folded_parts.append(f_term)
-            exact_parts.append(e_term)
-    if not folded_parts:
+            groups.append([phrase])
+    if not groups:
         raise QueryError(f"malformed query {query!r}: no word to search for")
-    folded = f"{FOLDED_COLS} : ({' AND '.join(folded_parts)})"
-    if fold(query) == query.lower():  # typed without diacritics: nothing more exact to look for
-        return folded, None, words
-    return folded, f"{EXACT_COLS} : ({' AND '.join(exact_parts)})", words
+    parts = []
+    for group in groups:
+        alts = [_quote(fold(p)) + (" *" if prefix else "") for p, prefix in group]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    words = [w for group in groups for p, _ in group for w in fold(p).split()]
+    typed_marks = fold(query) != query.lower()
+    exact = [[p for p, prefix in group if not prefix] for group in groups] if typed_marks else None
+    return ParsedQuery(" AND ".join(parts), words, exact)
+
+
+def fts_query(query: str) -> tuple[str, list[str]]:
+    """The FTS5 MATCH expression for a user query, and the folded words for highlighting."""
+    parsed = parse_query(query)
+    return parsed.match, parsed.words
 
 
 # Relevance is computed for at most this many matches, the most recently archived ones: FTS5 scores
 # every match it ranks, and a common word matches a large part of a million articles.
 RANK_WINDOW = 2000
-_HIT = "a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text, s.rank"
+# A query typed with diacritics: among this many best hits, those matching as typed come first.
+EXACT_POOL = 200
+_HIT = "a.rowid, a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text"
 
 
-def _window_floor(conn: sqlite3.Connection, match: str, cond: str, params: list[Any]) -> int | None:
-    """Rowid of the RANK_WINDOW-th most recent (filtered) match; None when there are fewer."""
-    if cond == "1":
-        sql = "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
-        row = conn.execute(sql, (match, RANK_WINDOW - 1)).fetchone()
-    else:
-        sql = (f"SELECT s.rowid FROM articles_fts s JOIN articles a ON a.rowid = s.rowid "
-               f"WHERE articles_fts MATCH ? AND {cond} ORDER BY s.rowid DESC LIMIT 1 OFFSET ?")  # fmt: skip
-        row = conn.execute(sql, (match, *params, RANK_WINDOW - 1)).fetchone()
-    return row[0] if row else None
-
-
-def _ranked(conn: sqlite3.Connection, match: str, cond: str, params: list[Any], limit: int) -> list[dict[str, Any]]:
-    floor = _window_floor(conn, match, cond, params)
-    window = "AND rowid >= ?" if floor is not None else ""
-    inner = "LIMIT ?" if cond == "1" else ""  # without filters FTS5 can stop at the best hits
-    sql = f"""SELECT {_HIT} FROM (SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? {window}
-              ORDER BY rank {inner}) s JOIN articles a ON a.rowid = s.rowid WHERE {cond} ORDER BY s.rank LIMIT ?"""
-    args: list[Any] = [match] + ([floor] if floor is not None else []) + ([limit] if inner else []) + [*params, limit]
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, args)]
-    finally:
-        conn.row_factory = None
+def _is_exact(hit: dict[str, Any], groups: list[list[str]]) -> bool:
+    text = " ".join(unicodedata.normalize("NFC", hit[k] or "") for k in ("title", "lead", "body_text")).lower()
+    text = re.sub(r"\s+", " ", text)
+    return all(any(p in text for p in group) for group in groups if group)
 
 
 def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) -> list[dict[str, Any]]:
     """Ranked hits: id, portal, published, title, url, lead, body_text, rank.
 
-    A query typed with diacritics lists the articles that match it as typed first, then those that
-    match it only without diacritics. Within each group hits are ranked by BM25 (title weighs most),
-    among the RANK_WINDOW most recently archived matches.
+    One pass over the RANK_WINDOW most recently archived matches, ranked by BM25 (title weighs
+    most); a query typed with diacritics then puts the hits that match it as typed first.
     """
-    folded, exact, _ = fts_parts(query)
+    parsed = parse_query(query)
     cond, params = where(conn, f)
+    if cond == "1":
+        sql = "SELECT rowid, rank FROM articles_fts WHERE articles_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        args: list[Any] = [parsed.match, RANK_WINDOW]
+    else:
+        sql = (f"SELECT s.rowid, s.rank FROM articles_fts s JOIN articles a ON a.rowid = s.rowid "
+               f"WHERE articles_fts MATCH ? AND {cond} ORDER BY s.rowid DESC LIMIT ?")  # fmt: skip
+        args = [parsed.match, *params, RANK_WINDOW]
     try:
-        hits = _ranked(conn, exact, cond, params, limit) if exact else []
-        if len(hits) < limit:
-            seen = {h["id"] for h in hits}
-            more = _ranked(conn, folded, cond, params, limit + len(hits))
-            hits += [h for h in more if h["id"] not in seen][: limit - len(hits)]
-        return hits
+        candidates = conn.execute(sql, args).fetchall()
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise QueryError(f"malformed query {query!r}: {exc}") from None
         raise
+    candidates.sort(key=lambda r: r[1])
+    best = candidates[: max(limit, EXACT_POOL) if parsed.exact else limit]
+    if not best:
+        return []
+    ranks = dict(best)
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                f"SELECT {_HIT} FROM articles a WHERE a.rowid IN ({','.join('?' * len(ranks))})", list(ranks)
+            )
+        ]
+    finally:
+        conn.row_factory = None
+    for r in rows:
+        r["rank"] = ranks[r.pop("rowid")]
+        r["exact"] = _is_exact(r, parsed.exact) if parsed.exact else None
+    rows.sort(key=lambda r: (r["exact"] is False, r["rank"]))
+    return rows[:limit]
 
 
 def _fold_aligned(text: str) -> str:

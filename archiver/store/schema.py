@@ -66,8 +66,8 @@ def m001_initial() -> list[str]:
     ]
 
 
-FTS_COLUMNS = ("title", "lead", "body", "title_f", "lead_f", "body_f")
-_FTS_NEW = "new.title, new.lead, new.body_text, archiver_fold(new.title), archiver_fold(new.lead), archiver_fold(new.body_text)"
+FTS_COLUMNS = ("title", "lead", "body")
+_FTS_NEW = "archiver_fold(new.title), archiver_fold(new.lead), archiver_fold(new.body_text)"
 _FTS_OLD = _FTS_NEW.replace("new.", "old.")
 
 
@@ -75,10 +75,10 @@ _FTS_OLD = _FTS_NEW.replace("new.", "old.")
 def m002_search() -> list[str]:
     """Full-text search, diacritic-insensitive the Vietnamese way.
 
-    ``articles_fts`` is a contentless FTS5 index of each article's title, lead and body twice:
-    as printed (diacritics kept, so a query typed with diacritics can rank exact matches first)
-    and folded by ``archiver_fold`` (lower case, no diacritics, đ -> d: FTS5's own
-    ``remove_diacritics`` never folds đ). Triggers keep it in step with ``articles``; they call
+    ``articles_fts`` is a contentless FTS5 index of each article's title, lead and body folded by
+    ``archiver_fold`` (lower case, no diacritics, đ -> d: FTS5's own ``remove_diacritics`` never
+    folds đ); queries are folded the same way, and exact matches of a query typed with diacritics
+    are put first by the search code. Triggers keep the index in step with ``articles``; they call
     ``archiver_fold``, which the archiver registers on its connections, so writes to ``articles``
     from other tools fail loudly instead of leaving the index behind.
     """
@@ -86,7 +86,7 @@ def m002_search() -> list[str]:
     return [
         f"""CREATE VIRTUAL TABLE articles_fts USING fts5({cols}, content='',
             tokenize='unicode61 remove_diacritics 0')""",
-        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(12.0, 4.0, 2.0, 6.0, 2.0, 1.0)')",
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(10.0, 3.0, 1.0)')",
         # Merge 8 segments of a level at a time (default 4): fewer rewrites of the index as it grows,
         # so the cost of adding an article stays flat from thousands to millions of articles.
         "INSERT INTO articles_fts(articles_fts, rank) VALUES ('automerge', 8)",
@@ -101,12 +101,12 @@ def m002_search() -> list[str]:
             INSERT INTO articles_fts(rowid, {cols}) VALUES (new.rowid, {_FTS_NEW});
         END""",
         # Articles stored before this migration are indexed now.
-        f"INSERT INTO articles_fts(rowid, {cols}) SELECT rowid, title, lead, body_text, "
+        f"INSERT INTO articles_fts(rowid, {cols}) SELECT rowid, "
         "archiver_fold(title), archiver_fold(lead), archiver_fold(body_text) FROM articles",
         # One row per article with its portal's provinces, for browsing and facets (Datasette).
         """CREATE VIEW article_index AS
-           SELECT a.rowid AS article_rowid, a.id, a.portal, p.province, p.new_unit, a.category, substr(a.published, 1, 4) AS year,
-                  a.published, a.title, a.author, a.views, a.revision, a.url
+           SELECT a.rowid AS article_rowid, a.id, a.portal, p.province, p.new_unit, a.category,
+                  substr(a.published, 1, 4) AS year, a.published, a.title, a.author, a.views, a.revision, a.url
            FROM articles a JOIN portals p ON p.slug = a.portal""",
     ]
 
