@@ -20,7 +20,6 @@ All figures come from the same run on the same machine. The archives are written
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
 import statistics
@@ -108,14 +107,14 @@ class Corpus:
 PORTALS = ["haugiang", "kontum", "sotuphap-ninhthuan"]
 
 
-def build(path: Path, n: int, corpus: Corpus, batch: int = 1000) -> tuple[float, float]:
+def build(path: Path, n: int, corpus: Corpus, batch: int = 1000, cache_mb: int = 1024) -> tuple[float, float]:
     """Ingest ``n`` articles (about 1% seen twice, 0.5% edited); return (seconds, last-10k seconds)."""
     from datetime import date
 
     if path.exists():
         path.unlink()
     t_last = 0.0
-    with Archive(path) as archive:
+    with Archive(path, cache_mb=cache_mb) as archive:
         bases = {}
         for slug in PORTALS:
             archive.upsert_portal(get_portal(slug))
@@ -175,15 +174,28 @@ def latency(path: Path, qs: list[str]) -> tuple[float, float, int]:
     return statistics.median(times) * 1000, times[int(len(times) * 0.95) - 1] * 1000, hits
 
 
+_CHILD = """
+import runpy, sys
+sys.argv = ["archiver"] + sys.argv[1:]
+try:
+    runpy.run_module("archiver.cli", run_name="__main__")
+finally:
+    # VmHWM is this program's own peak: ru_maxrss of a child also counts the parent it forked from.
+    hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+    sys.stderr.write(f"VMHWM {hwm}\\n")
+"""
+
+
 def export_child(path: Path, fmt: str, out: Path) -> tuple[float, float]:
-    """Run ``archiver export`` in a child process; (seconds, peak RSS in MB)."""
+    """Run ``archiver export`` in a child process; (seconds, its peak RSS in MB)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "export", "--format", fmt, "-o", str(out), "--db", str(path)],
-                            stdout=subprocess.DEVNULL)  # fmt: skip
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"export {fmt} failed with status {status}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+    proc = subprocess.run([sys.executable, "-c", _CHILD, "export", "--format", fmt, "-o", str(out), "--db", str(path)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    secs = time.perf_counter() - t0
+    peak = [line for line in proc.stderr.splitlines() if line.startswith("VMHWM ")]
+    if proc.returncode != 0 or not peak:
+        raise SystemExit(f"export {fmt} failed: {proc.stderr[-500:]}")
+    return secs, int(peak[-1].split()[1]) / 1024
 
 
 def main() -> None:
@@ -192,6 +204,7 @@ def main() -> None:
     ap.add_argument("--dir", default="data/bench")
     ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--cache-mb", type=int, default=1024, help="SQLite page cache while ingesting (ARCHIVER_CACHE_MB)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     work = Path(args.dir)
@@ -200,7 +213,7 @@ def main() -> None:
     costs = {}
     for n in sizes:
         db = work / f"archive-{n}.db"
-        secs, last = build(db, n, corpus)
+        secs, last = build(db, n, corpus, cache_mb=args.cache_mb)
         costs[n] = secs / n
         size_mb = sum(p.stat().st_size for p in work.glob(f"archive-{n}.db*")) / 2**20
         print(f"ingest {n:>9,} articles: {secs:8.1f} s, {n / secs:8,.0f} articles/s, {secs / n * 1e6:7.0f} µs/article"

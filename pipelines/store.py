@@ -30,7 +30,7 @@ class StorePipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        self.archive = Archive(self.path)
+        self.archive = Archive(self.path, cache_mb=self.crawler.settings.getint("ARCHIVER_CACHE_MB", 256))
         self.archive.upsert_portal(spider.profile)
         if hasattr(spider, "plan"):
             spider.plan(

@@ -167,8 +167,8 @@ _HIT = "a.rowid, a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_tex
 
 
 def _is_exact(hit: dict[str, Any], groups: list[list[str]]) -> bool:
-    text = " ".join(unicodedata.normalize("NFC", hit[k] or "") for k in ("title", "lead", "body_text")).lower()
-    text = re.sub(r"\s+", " ", text)
+    # Stored text is NFC with single spaces; only paragraph breaks need joining.
+    text = " ".join(hit[k] or "" for k in ("title", "lead", "body_text")).lower().replace("\n\n", " ").replace("\n", " ")
     return all(any(p in text for p in group) for group in groups if group)
 
 
