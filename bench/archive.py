@@ -204,6 +204,9 @@ def main() -> None:
     ap.add_argument("--dir", default="data/bench")
     ap.add_argument("--queries", type=int, default=60)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument(
+        "--search-only", action="store_true", help="measure search on archives kept by an earlier --keep run"
+    )
     ap.add_argument("--cache-mb", type=int, default=1024, help="SQLite page cache while ingesting (ARCHIVER_CACHE_MB)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -211,7 +214,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     corpus = Corpus()
     costs = {}
-    for n in sizes:
+    for n in [] if args.search_only else sizes:
         db = work / f"archive-{n}.db"
         secs, last = build(db, n, corpus, cache_mb=args.cache_mb)
         costs[n] = secs / n
@@ -219,19 +222,20 @@ def main() -> None:
         print(f"ingest {n:>9,} articles: {secs:8.1f} s, {n / secs:8,.0f} articles/s, {secs / n * 1e6:7.0f} µs/article"
               f" (last 10k: {last / min(n, 10_000) * 1e6:.0f} µs/article), archive {size_mb:,.0f} MB", flush=True)  # fmt: skip
     small, large = min(sizes), max(sizes)
-    print(f"per-article ingest cost at {large:,} / at {small:,}: {costs[large] / costs[small]:.2f} (target <= 1.3)")
+    if not args.search_only:
+        print(f"per-article ingest cost at {large:,} / at {small:,}: {costs[large] / costs[small]:.2f} (target <= 1.3)")
     db = work / f"archive-{large}.db"
     one, two = queries(corpus, args.queries)
     for name, qs in (("one-word", one), ("two-word", two)):
         med, p95, hits = latency(db, qs)
         print(f"search {name} at {large:,}: median {med:.1f} ms, p95 {p95:.1f} ms over {len(qs)} queries "
               f"({hits / len(qs):.1f} hits each; target p95 <= 50 ms)", flush=True)  # fmt: skip
-    for fmt in ("jsonl", "csv"):
+    for fmt in () if args.search_only else ("jsonl", "csv"):
         out = work / f"export-{large}.{fmt}"
         secs, rss = export_child(db, fmt, out)
         print(f"export {large:,} rows to {fmt}: {secs:.1f} s, peak RSS {rss:.0f} MB, {out.stat().st_size / 2**20:,.0f} MB "
               "(target peak RSS <= 200 MB)", flush=True)  # fmt: skip
-    if not args.keep:
+    if not args.keep and not args.search_only:
         shutil.rmtree(work)
 
 

@@ -160,15 +160,17 @@ def fts_query(query: str) -> tuple[str, list[str]]:
 
 # Relevance is computed for at most this many matches, the most recently archived ones: FTS5 scores
 # every match it ranks, and a common word matches a large part of a million articles.
-RANK_WINDOW = 2000
+RANK_WINDOW = 1000
 # A query typed with diacritics: among this many best hits, those matching as typed come first.
-EXACT_POOL = 200
+EXACT_POOL = 100
 _HIT = "a.rowid, a.id, a.portal, a.published, a.title, a.url, a.lead, a.body_text"
 
 
 def _is_exact(hit: dict[str, Any], groups: list[list[str]]) -> bool:
     # Stored text is NFC with single spaces; only paragraph breaks need joining.
-    text = " ".join(hit[k] or "" for k in ("title", "lead", "body_text")).lower().replace("\n\n", " ").replace("\n", " ")
+    text = (
+        " ".join(hit[k] or "" for k in ("title", "lead", "body_text")).lower().replace("\n\n", " ").replace("\n", " ")
+    )
     return all(any(p in text for p in group) for group in groups if group)
 
 
