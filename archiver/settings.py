@@ -15,7 +15,7 @@ NEWSPIDER_MODULE = "spiders"
 # Path of the SQLite archive the store pipeline writes.
 ARCHIVER_DB = "data/archive.db"
 # SQLite page cache of the store while crawling, in MB: the indexes on ids, URLs and hashes are
-# written in random order; a million-article archive wants about 1024.
+# written in random order; a million-article archive wants about 2048.
 ARCHIVER_CACHE_MB = 256
 # Items written per transaction: the store commits every N items (and at the end of a run).
 ARCHIVER_BATCH_SIZE = 50

@@ -180,8 +180,8 @@ class Archive:
         """The portal answers 404/410 for an archived article: keep it, mark it gone."""
         cur = self.conn.execute(
             "UPDATE articles SET gone_at=coalesce(gone_at, ?), http_status=? WHERE portal=? AND "
-            "(url=? OR id IN (SELECT article_id FROM article_urls WHERE url=?))",
-            (at or utcnow(), status, portal, url, url),
+            "id IN (SELECT article_id FROM article_urls WHERE url=?)",
+            (at or utcnow(), status, portal, url),
         )
         return cur.rowcount > 0
 

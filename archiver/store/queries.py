@@ -257,11 +257,11 @@ def find_article(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
 
     conn.row_factory = sqlite3.Row
     try:
-        row = conn.execute("SELECT * FROM articles WHERE id = ? OR url = ?", (ref, ref)).fetchone()
-        if row is None:
+        row = conn.execute("SELECT * FROM articles WHERE id = ?", (ref,)).fetchone()
+        if row is None:  # every URL of an article, the canonical one included, is in article_urls
             row = conn.execute(
-                "SELECT a.* FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url = ?",
-                (strip_session(ref),),
+                "SELECT a.* FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.url IN (?, ?)",
+                (ref, strip_session(ref)),
             ).fetchone()
         return dict(row) if row else None
     finally:
@@ -281,7 +281,7 @@ def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, A
         views = [
             dict(r)
             for r in conn.execute(
-                "SELECT seen_at, views, views_raw, run_id FROM view_counts WHERE article_id = ? ORDER BY seen_at, run_id",
+                "SELECT seen_at, views, views_raw, run_id FROM view_counts WHERE article_id = ? ORDER BY run_id, seen_at",
                 (article_id,),
             )
         ]

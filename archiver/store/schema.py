@@ -38,7 +38,8 @@ def m001_initial() -> list[str]:
             content_hash TEXT NOT NULL, revision INTEGER NOT NULL DEFAULT 1,
             first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, last_run_id INTEGER,
             fetched_url TEXT)""",
-        "CREATE UNIQUE INDEX idx_articles_url ON articles(url)",
+        # No index on articles.url: the id is derived from it, and article_urls (keyed by URL) holds
+        # every URL of every article. Each index on a hash or URL is a random write per article.
         "CREATE INDEX idx_articles_portal_published ON articles(portal, published)",
         "CREATE INDEX idx_articles_portal_hash ON articles(portal, content_hash)",
         """CREATE TABLE article_urls (
@@ -55,7 +56,6 @@ def m001_initial() -> list[str]:
             article_id TEXT NOT NULL REFERENCES articles(id), seen_at TEXT NOT NULL,
             views INTEGER NOT NULL, views_raw TEXT, run_id INTEGER)""",
         "CREATE UNIQUE INDEX idx_view_counts_run ON view_counts(article_id, run_id)",
-        "CREATE INDEX idx_view_counts_seen ON view_counts(article_id, seen_at)",
         """CREATE TABLE crawl_runs (
             id INTEGER PRIMARY KEY, portal TEXT NOT NULL, started_at TEXT NOT NULL,
             ended_at TEXT, base_url TEXT, pages INTEGER DEFAULT 0, new INTEGER DEFAULT 0,
