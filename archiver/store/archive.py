@@ -281,17 +281,34 @@ class Archive:
         return int(self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
 
     def portal_stats(self) -> list[dict[str, Any]]:
-        """Per portal: articles, date range, last run (for ``archiver stats``)."""
-        return list(
-            self.db.query(
-                """SELECT p.slug AS portal, p.name, p.province, p.new_unit,
-                     (SELECT count(*) FROM articles a WHERE a.portal=p.slug) AS articles,
-                     (SELECT min(substr(published,1,10)) FROM articles a WHERE a.portal=p.slug) AS first_published,
-                     (SELECT max(substr(published,1,10)) FROM articles a WHERE a.portal=p.slug) AS last_published,
-                     (SELECT count(*) FROM view_counts v JOIN articles a ON a.id=v.article_id
-                        WHERE a.portal=p.slug) AS view_observations,
-                     (SELECT max(started_at) FROM crawl_runs r WHERE r.portal=p.slug) AS last_run,
-                     (SELECT status FROM crawl_runs r WHERE r.portal=p.slug ORDER BY id DESC LIMIT 1) AS last_status
-                   FROM portals p ORDER BY p.slug"""
+        """Per portal: articles, date range, view observations, last run (for ``archiver stats``).
+        Grouped scans, one per table: fast on a million articles."""
+        rows = {
+            r["portal"]: r
+            for r in self.db.query("SELECT slug AS portal, name, province, new_unit FROM portals ORDER BY slug")
+        }
+        for r in rows.values():
+            r.update(
+                articles=0,
+                first_published=None,
+                last_published=None,
+                view_observations=0,
+                last_run=None,
+                last_status=None,
             )
-        )
+        for r in self.db.query(
+            "SELECT portal, count(*) AS articles, min(substr(published, 1, 10)) AS first_published, "
+            "max(substr(published, 1, 10)) AS last_published FROM articles GROUP BY portal"
+        ):
+            rows.get(r["portal"], {}).update(r)
+        for r in self.db.query(
+            "SELECT a.portal, count(*) AS view_observations FROM view_counts v JOIN articles a ON a.id = v.article_id "
+            "GROUP BY a.portal"
+        ):
+            rows.get(r["portal"], {}).update(r)
+        for r in self.db.query(
+            "SELECT portal, started_at AS last_run, status AS last_status FROM crawl_runs "
+            "WHERE id IN (SELECT max(id) FROM crawl_runs GROUP BY portal)"
+        ):
+            rows.get(r["portal"], {}).update(r)
+        return list(rows.values())
