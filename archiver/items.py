@@ -71,3 +71,12 @@ class ListingPage:
     category: str | None = None
     article_urls: list[str] = field(default_factory=list)
     next_urls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GoneArticle:
+    """An archived article its portal now answers 404 or 410 for: marked gone, never deleted."""
+
+    portal: str
+    canonical_url: str
+    status: int

@@ -7,7 +7,7 @@ from typing import Any
 
 from scrapy import signals
 
-from archiver.items import Article
+from archiver.items import Article, GoneArticle
 from archiver.provinces import MERGER_DAY, merged_province
 from archiver.store import Archive, RunCounts
 
@@ -52,7 +52,7 @@ class StorePipeline:
             if status == "new" and self.merged and (item.published_iso or "") >= MERGER_DAY:
                 self.after_merger += 1
             self.crawler.stats.inc_value(f"archiver/store/{status}")
-        elif type(item).__name__ == "GoneArticle":
+        elif isinstance(item, GoneArticle):
             if self.archive.mark_gone(item.portal, item.canonical_url, item.status):
                 self.counts.gone += 1
                 self.crawler.stats.inc_value("archiver/store/gone")

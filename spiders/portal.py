@@ -16,7 +16,6 @@ calendar or pagination trap), and the run stops at ``ARCHIVER_MAX_PAGES`` pages.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -26,17 +25,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archiver.extract import extract_article, extract_listing
+from archiver.items import GoneArticle
 from archiver.normalize import canonical_url, parse_datetime
 from archiver.profiles import Profile, get_portal
-
-
-@dataclass
-class GoneArticle:
-    """An archived article its portal now answers 404 or 410 for: marked gone, never deleted."""
-
-    portal: str
-    canonical_url: str
-    status: int
 
 
 class PortalSpider(scrapy.Spider):

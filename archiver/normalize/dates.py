@@ -95,13 +95,18 @@ def _valid_date(y: int, m: int, d: int) -> date | None:
 _DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _day_month(a: int, b: int) -> tuple[int, int] | None:
-    """Day-first; month-first only when day-first is impossible (US SharePoint fields)."""
-    if 1 <= b <= 12:
-        return a, b
-    if 1 <= a <= 12 and b <= 31:
-        return b, a
-    return None
+def _real_day(a: str, b: str, y: str, year_first: bool = False) -> date | None:
+    """The day printed as numbers ``a`` (day) and ``b`` (month): day-first, month-first only where
+    day-first is impossible (US SharePoint fields, ``11/19/2019``); None for an impossible day."""
+    day, month = int(a), int(b)
+    if not year_first and month > 12 and day <= 12:
+        day, month = month, day
+    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1]):
+        return None
+    try:
+        return date(int(y), month, day)
+    except ValueError:  # 29 February of a common year
+        return None
 
 
 def _month_value(raw: str) -> int | None:
@@ -114,15 +119,9 @@ def _first_valid(rx: re.Pattern[str], s: str, ymd: bool) -> tuple[int, int, date
     """The first match of ``rx`` in ``s`` that is a real day (day-first unless ``ymd``)."""
     m = rx.search(s)
     while m is not None:
-        a, b, y = m.group("a", "b", "y")
-        day, month = int(a), int(b)
-        if not ymd and month > 12 and day <= 12:  # month-first: only where day-first is impossible
-            day, month = month, day
-        if 1 <= month <= 12 and 1 <= day <= _DAYS[month - 1]:
-            try:
-                return m.start(), m.end(), date(int(y), month, day)
-            except ValueError:  # 29 February of a common year
-                pass
+        d = _real_day(*m.group("a", "b", "y"), year_first=ymd)
+        if d is not None:
+            return m.start(), m.end(), d
         m = rx.search(s, m.end())
     return None
 
@@ -262,14 +261,8 @@ def _fast(s: str) -> datetime | date | None:
     if m is None:
         return None
     a, b, y, hh, mm, ss, ap = m.group("a", "b", "y", "H", "M", "S", "AP")
-    day, month = int(a), int(b)
-    if month > 12 and day <= 12:
-        day, month = month, day
-    if not (1 <= month <= 12 and 1 <= day <= _DAYS[month - 1]):
-        return None
-    try:
-        d = date(int(y), month, day)
-    except ValueError:
+    d = _real_day(a, b, y)
+    if d is None:
         return None
     if hh is None:
         start = m.start()
