@@ -128,9 +128,9 @@ class PortalSpider(scrapy.Spider):
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for start in self.profile.start_urls:
-            req = self.request(
-                urljoin(self.fetch_origin + "/", start), self.parse_listing, cb_kwargs={"stale": 0, "empty": 0}
-            )
+            url = urljoin(self.fetch_origin + "/", start)
+            self.requested.add(url)
+            req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0})
             if req is not None:
                 yield req
         for url in self.revisit:
@@ -180,9 +180,10 @@ class PortalSpider(scrapy.Spider):
             return
         for link in listing.next_urls:
             target = self.to_fetch(link)
-            req = (
-                self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty}) if target else None
-            )
+            if target is None or target in self.requested:
+                continue  # deduplicated here, so that the page cap counts pages really fetched
+            self.requested.add(target)
+            req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty})
             if req is not None:
                 yield req
 
