@@ -88,7 +88,12 @@ class PortalSpider(scrapy.Spider):
 
     def to_fetch(self, url: str) -> str | None:
         """The URL to request for a link found on a page, or None if it leaves the portal."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            self.canonical(url)  # a URL that cannot be canonicalised is not followed
+        except ValueError:
+            self.crawler.stats.inc_value("archiver/links/malformed")
+            return None
         if parts.scheme not in ("http", "https"):
             return None
         if parts.netloc.lower() == self.fetch_host:

@@ -106,3 +106,13 @@ def test_undeclared_windows_1258_is_sniffed() -> None:
         "<h1>Tiêu đề</h1><p>Nội dung.</p>".encode(), "https://x.example/a", content_type="text/html; charset=utf-8"
     )
     assert art.title == "Tiêu đề"
+
+
+def test_malformed_urls_in_a_page_never_raise() -> None:
+    html = ("<div class='news-detail'><h1 class='news-title'>Tiêu đề</h1><div class='news-content'>"
+            "<p>Nội dung <a href='http://[::1'>x</a> <img src='http://[bad'></p></div></div>"
+            "<div class='news-list'><div class='news-item'><a class='news-item-title' href='http://[::1'>y</a></div></div>")  # fmt: skip
+    art = extract_article(html, "https://www.haugiang.gov.vn/tin-tuc/a/b.html")
+    assert art.body_text == "Nội dung x" and "[::1" not in art.body_html
+    listing = extract_listing(html, "https://www.haugiang.gov.vn/tin-tuc/a/", profile=get_portal("haugiang"))
+    assert listing.article_urls == []

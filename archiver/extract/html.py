@@ -33,6 +33,15 @@ _UNSAFE_URL = re.compile(r"^\s*(?:javascript|vbscript|data(?!:image/))\s*:", re.
 _WESTERN = {"latin-1", "latin1", "iso-8859-1", "iso8859-1", "cp1252", "windows-1252", "ascii", "us-ascii", "cp819"}
 
 
+def safe_urljoin(base_url: str, href: str) -> str | None:
+    """``urljoin``, or None for a URL that urllib refuses (a broken IPv6 literal): page text
+    never raises."""
+    try:
+        return urljoin(base_url, href.strip())
+    except ValueError:
+        return None
+
+
 def to_unicode(html: str | bytes, content_type: str | None = None) -> str:
     """Decode page bytes by HTTP header, BOM, ``<meta charset>`` (w3lib); a page that declares
     nothing and is not UTF-8 is read as windows-1258, the Vietnamese Windows code page."""
@@ -137,10 +146,11 @@ def sanitize(el: Tag, base_url: str) -> str:
         for attr in ("href", "src"):
             value = tag.get(attr)
             if isinstance(value, str):
-                if _UNSAFE_URL.match(value):
-                    del tag[attr]
+                absolute = None if _UNSAFE_URL.match(value) else safe_urljoin(base_url, value)
+                if absolute is None:
+                    del tag[attr]  # a script URL, or one urllib cannot parse ("http://[::1")
                 else:
-                    tag[attr] = urljoin(base_url, value.strip())
+                    tag[attr] = absolute
     html = "".join(str(c) for c in root.contents)
     html = re.sub(r"(?:\s*\n\s*)+", "\n", html)
     return clean_html_whitespace(html)
@@ -163,5 +173,7 @@ def absolute_links(root: Tag, selector: str | None, base_url: str) -> list[str]:
             href = href.strip()
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
                 continue
-            seen.setdefault(strip_session(urljoin(base_url, href)), None)
+            absolute = safe_urljoin(base_url, href)
+            if absolute is not None:
+                seen.setdefault(strip_session(absolute), None)
     return list(seen)
