@@ -90,8 +90,7 @@ class PortalSpider(scrapy.Spider):
         """The URL to request for a link found on a page, or None if it leaves the portal."""
         try:
             parts = urlsplit(url)
-            self.canonical(url)  # a URL that cannot be canonicalised is not followed
-        except ValueError:
+        except ValueError:  # a URL urllib cannot parse is not followed
             self.crawler.stats.inc_value("archiver/links/malformed")
             return None
         if parts.scheme not in ("http", "https"):
@@ -116,7 +115,11 @@ class PortalSpider(scrapy.Spider):
     def fetch_form(self, url: str) -> str:
         """The canonical URL spelled on the fetch origin: tracking parameters dropped before
         requesting, so the same article listed twice is fetched once."""
-        canon = urlsplit(self.canonical(url))
+        return self.on_origin(self.canonical(url))
+
+    def on_origin(self, canonical: str) -> str:
+        """A canonical URL spelled on the fetch origin (the portal itself, or its mirror)."""
+        canon = urlsplit(canonical)
         o = urlsplit(self.fetch_origin)
         return urlunsplit((o.scheme, o.netloc, canon.path, canon.query, ""))
 
@@ -156,7 +159,11 @@ class PortalSpider(scrapy.Spider):
             if target is None:
                 self.crawler.stats.inc_value("archiver/links/offsite")
                 continue
-            canon = self.canonical(target)
+            try:
+                canon = self.canonical(target)
+            except ValueError:  # a URL that cannot be canonicalised is not followed
+                self.crawler.stats.inc_value("archiver/links/malformed")
+                continue
             if canon not in self.seen_links:
                 self.seen_links.add(canon)
                 new_in_run += 1
@@ -164,7 +171,7 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("archiver/links/known")
                 continue
             new_in_archive += 1
-            url = self.fetch_form(target)
+            url = self.on_origin(canon)  # canonicalised once per link
             if url in self.requested:
                 continue
             self.requested.add(url)
