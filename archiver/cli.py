@@ -43,6 +43,8 @@ def _summary(rows: list[dict[str, Any]]) -> str:
         "new",
         "updated",
         "unchanged",
+        "stored",
+        "store_errors",
         "duplicates",
         "not_articles",
         "errors",
@@ -102,8 +104,12 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
         _fail(str(exc), EXIT_USAGE)
     if base_url and len(profiles) != 1:
         raise click.UsageError("--base-url needs exactly one portal")
-    overrides = _settings(set_pairs)
-    from archiver.crawl import run_crawls
+    from archiver.crawl import parse_overrides, run_crawls
+
+    try:
+        overrides = parse_overrides(set_pairs)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
 
     try:
         with ArchiveLock(db):

@@ -1,33 +1,120 @@
-"""Run crawls from Python (the CLI's ``crawl`` and ``demo``): one Scrapy process, one spider
-per portal, each recorded as a ``crawl_runs`` row by the store pipeline."""
+"""Run crawls from Python (the CLI's ``crawl`` and ``demo``): one Scrapy process, one spider per
+portal, and one ``Writer`` for the archive that every portal's items go through.
+
+The runner owns each run from start to end: it opens the run (a ``running`` row), gives the
+spider its ``Plan`` and the store pipeline its ``CrawlContext`` (through the crawler, the one way
+Scrapy components get configuration), drives the writer's commit timer, stops the crawl within
+seconds on SIGTERM, and closes every run that its spider did not close (a crash, a hard stop),
+so that no run is left ``running``.
+"""
 
 from __future__ import annotations
 
+import difflib
+import json
 import logging
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.settings import default_settings as scrapy_defaults
 
+from archiver import settings as archiver_settings
+from archiver.exceptions import UsageError
+from archiver.normalize import parse_datetime
 from archiver.profiles import Profile
-from archiver.store import Archive
+from archiver.runs import Observation, Plan, judge
+from archiver.store.writer import Run, Writer
+
+log = logging.getLogger(__name__)
 
 
-def _quiet_tracebacks(level: str) -> None:
-    """Log records without tracebacks: a cron log says what failed and where, in one line.
-    (``--log-level DEBUG`` keeps them.)"""
-    if level == "DEBUG":
-        return
-    factory = logging.getLogRecordFactory()
+@dataclass
+class CrawlContext:
+    """What one portal's crawl is given: the shared writer, its run, its profile and plan."""
 
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = factory(*args, **kwargs)
-        record.exc_info = None
-        record.exc_text = None
-        return record
+    writer: Writer
+    run: Run
+    profile: Profile
+    plan: Plan
 
-    logging.setLogRecordFactory(make)
+
+# -- settings -----------------------------------------------------------------------------------
+# Settings given by an option of their own (a -s for them would disagree with the option).
+BY_OPTION = {"ARCHIVER_DB": "--db", "ARCHIVER_BASE_URL": "--base-url", "ARCHIVER_MAX_PAGES": "--max-pages",
+             "ARCHIVER_FULL": "--full", "LOG_FILE": "--log-file", "LOG_LEVEL": "--log-level"}  # fmt: skip
+
+
+def known_settings() -> dict[str, Any]:
+    """Every setting name a crawl understands, with its default (which gives its type)."""
+    names = {n: getattr(scrapy_defaults, n) for n in dir(scrapy_defaults) if n.isupper()}
+    names.update({n: getattr(archiver_settings, n) for n in dir(archiver_settings) if n.isupper()})
+    return names
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    text = raw.strip()
+    if isinstance(default, bool):
+        low = text.lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise UsageError(f"-s {name}={raw}: expected true or false")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"-s {name}={raw}: expected a whole number") from None
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise UsageError(f"-s {name}={raw}: expected a number") from None
+    if isinstance(default, dict | list):
+        if text.startswith(("{", "[")):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise UsageError(f"-s {name}={raw}: not valid JSON ({exc})") from None
+            if not isinstance(value, type(default)):
+                raise UsageError(f"-s {name}={raw}: expected a JSON {type(default).__name__}")
+            return value
+        if isinstance(default, list):
+            return [part.strip() for part in text.split(",") if part.strip()]
+        raise UsageError(f"-s {name}={raw}: expected a JSON object")
+    return raw
+
+
+def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``-s NAME=VALUE`` pairs, checked: an unknown name is refused with the close ones, a value
+    of the wrong type is refused with the type expected."""
+    known = known_settings()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"-s {pair!r}: expected NAME=VALUE")
+        if key in BY_OPTION:
+            raise UsageError(f"-s {key}: use the option {BY_OPTION[key]} instead")
+        if key not in known:
+            close = difflib.get_close_matches(key, list(known), n=3, cutoff=0.75)
+            hint = f"; did you mean {', '.join(close)}?" if close else "; see the settings in README.md"
+            raise UsageError(f"-s {key}: unknown setting{hint}")
+        out[key] = _convert(key, value, known[key])
+    return out
+
+
+def user_agent(contact_url: str) -> str:
+    """The User-Agent: the project, its version and the operator's contact URL."""
+    from archiver import __version__
+
+    return f"vn-portal-archiver/{__version__} (+{contact_url})"
 
 
 def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: str = "WARNING",
@@ -39,38 +126,181 @@ def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: st
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("ARCHIVER_FULL", full, priority="cmdline")
     if log_file:
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
         settings.set("LOG_FILE", log_file, priority="cmdline")
     if max_pages:
         settings.set("ARCHIVER_MAX_PAGES", max_pages, priority="cmdline")
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
+    if "USER_AGENT" not in (overrides or {}):
+        # Built from the settings in force: -s ARCHIVER_CONTACT_URL=... changes it.
+        settings.set("USER_AGENT", user_agent(settings.get("ARCHIVER_CONTACT_URL")), priority="cmdline")
+    runtime = settings.getfloat("ARCHIVER_MAX_RUNTIME", 0)
+    if runtime > 0 and "CLOSESPIDER_TIMEOUT" not in (overrides or {}):
+        settings.set("CLOSESPIDER_TIMEOUT", runtime, priority="cmdline")
     return settings
 
 
+def _quiet_tracebacks(level: str) -> None:
+    """Log records without tracebacks: a cron log says what failed and where, in one line.
+    (``--log-level DEBUG`` keeps them.)"""
+    if level == "DEBUG":
+        return
+    factory = logging.getLogRecordFactory()
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        if record.exc_info and record.exc_info[1] is not None and record.levelno >= logging.WARNING:
+            exc = record.exc_info[1]
+            record.msg = f"{record.msg} ({type(exc).__name__}: {str(exc)[:300]})"
+        record.exc_info = None
+        record.exc_text = None
+        return record
+
+    logging.setLogRecordFactory(make)
+
+
+# -- plans --------------------------------------------------------------------------------------
+def plan_for(writer: Writer, profile: Profile, settings: Settings) -> Plan:
+    """What an incremental run may skip and must revisit; a full run walks and fetches all."""
+    archive = writer.archive
+    full = settings.getbool("ARCHIVER_FULL", True)
+    fixed = settings.get("ARCHIVER_NOW")
+    now = parse_datetime(fixed) if fixed else None
+    if not isinstance(now, datetime):
+        now = datetime.now(UTC)
+    since = (now - timedelta(days=settings.getint("ARCHIVER_REVISIT_DAYS", 14))).isoformat()
+    return Plan(
+        known=archive.known_urls(profile.slug),
+        revisit=[] if full else archive.recent_urls(profile.slug, since),
+        walked_before=archive.had_complete_walk(profile.slug),
+    )
+
+
+# -- the run ------------------------------------------------------------------------------------
 def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None = None,
                max_pages: int | None = None, log_level: str = "WARNING", overrides: dict[str, Any] | None = None,
                full: bool = True, log_file: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Crawl each portal (concurrently, each polite on its own host, each isolated: one failing
-    portal does not stop the others); return their run rows. The caller holds the archive's lock."""
+    portal does not stop the others) into one archive through one writer; return their run rows.
+    The caller holds the archive's lock."""
+    from twisted.internet import task
+
     from spiders.portal import PortalSpider
+    from spiders.progress import ProgressLine
 
     settings = make_settings(db, max_pages=max_pages, log_level=log_level, overrides=overrides, full=full,
                              log_file=log_file)  # fmt: skip
-    Archive(db).close()  # create or upgrade the archive before any spider opens it
+    writer = Writer(
+        db,
+        batch_size=settings.getint("ARCHIVER_BATCH_SIZE", 50),
+        interval=settings.getfloat("ARCHIVER_COMMIT_INTERVAL", 30.0),
+        retry_for=settings.getfloat("ARCHIVER_STORE_RETRY_SECONDS", 300.0),
+        cache_mb=settings.getint("ARCHIVER_CACHE_MB", 256),
+    )
     process = CrawlerProcess(settings)
     _quiet_tracebacks(log_level)
+    contexts: list[CrawlContext] = []
     crawlers = []
-    for profile in profiles:
-        crawler = process.create_crawler(PortalSpider)
-        crawlers.append(crawler)
-        process.crawl(crawler, profile=profile, base_url=base_url or "")
-    process.start()
-    run_ids = [getattr(c.spider, "run_id", None) for c in crawlers]
-    with Archive(db) as archive:
+    try:
+        for profile in profiles:
+            plan = plan_for(writer, profile, settings)
+            origin = (base_url or profile.base_url).rstrip("/")
+            run = writer.open_run(profile, origin, "full" if full else "incremental")
+            ctx = CrawlContext(writer, run, profile, plan)
+            crawler = process.create_crawler(PortalSpider)
+            crawler.archiver = ctx  # type: ignore[attr-defined]  # read by the spider and the store pipeline
+            contexts.append(ctx)
+            crawlers.append(crawler)
+            process.crawl(crawler, profile=profile, base_url=base_url or "")
+        writer.on_failure.append(lambda why: _close_all(crawlers, "store_failed"))
+        ticker = task.LoopingCall(writer.tick)
+        progress = ProgressLine.for_process(crawlers, settings)
+        stopper = _Stopper(process, crawlers, settings.getfloat("ARCHIVER_SHUTDOWN_GRACE", 5.0))
+        from twisted.internet import reactor
+
+        reactor.callWhenRunning(ticker.start, 1.0, False)  # type: ignore[attr-defined]
+        reactor.callWhenRunning(stopper.install)  # type: ignore[attr-defined]
+        if progress is not None:
+            reactor.callWhenRunning(progress.start)  # type: ignore[attr-defined]
+        process.start(install_signal_handlers=False)
+        if progress is not None:
+            progress.stop()
+        if ticker.running:
+            ticker.stop()
+        for ctx in contexts:
+            if not ctx.run.finished:
+                _close_unfinished(ctx, stopper.reason or "the crawl ended before the portal's run was closed")
         rows = []
-        for profile, run_id in zip(profiles, run_ids, strict=True):
-            found = list(archive.query("SELECT * FROM crawl_runs WHERE id = ?", (run_id,))) if run_id else []
-            rows.append(found[0] if found else {"portal": profile.slug, "status": "failed",
-                                                "reason": "the crawl did not start"})  # fmt: skip
-    return rows
+        for ctx in contexts:
+            found = list(writer.archive.query("SELECT * FROM crawl_runs WHERE id = ?", (ctx.run.id,)))
+            row = found[0] if found else {"portal": ctx.run.portal, "status": "failed",
+                                          "reason": "the end of the run could not be recorded"}  # fmt: skip
+            if writer.failed and row.get("status") in ("ok", "running", None):
+                row = dict(row, status="failed", reason=f"storing failed ({writer.failed})")
+            rows.append(row)
+        return rows
+    finally:
+        writer.close()
+
+
+def _close_all(crawlers: list[Any], reason: str) -> None:
+    from scrapy.utils.defer import deferred_from_coro
+
+    for crawler in crawlers:
+        engine = getattr(crawler, "engine", None)
+        if engine is not None and engine.spider is not None and engine.running:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
+def _close_unfinished(ctx: CrawlContext, why: str) -> None:
+    """A run its spider did not close (hard stop after SIGTERM, a crash): interrupted, with what
+    it committed."""
+    counts = ctx.run.counts
+    obs = Observation(close_reason="shutdown", pages=counts.pages)
+    verdict = judge(obs, counts, store_failure=ctx.writer.failed)
+    reason = why if verdict.status == "interrupted" else verdict.reason
+    ctx.writer.finish_run(ctx.run, counts, verdict.status, reason, False)
+
+
+class _Stopper:
+    """SIGTERM / SIGINT: stop gracefully (every run closed as ``interrupted``, what was extracted
+    committed); if in-flight downloads hold the crawl past ``grace`` seconds, or on a second
+    signal, stop at once (the runner then closes the runs)."""
+
+    def __init__(self, process: CrawlerProcess, crawlers: list[Any], grace: float) -> None:
+        self.process = process
+        self.crawlers = crawlers
+        self.grace = grace
+        self.reason: str | None = None
+        self.signals = 0
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.handle)
+
+    def handle(self, signum: int, _frame: Any) -> None:
+        from twisted.internet import reactor
+
+        self.signals += 1
+        name = signal.Signals(signum).name
+        self.reason = f"stopped by {name}"
+        if self.signals == 1:
+            reactor.callFromThread(self.graceful, name)  # type: ignore[attr-defined]
+        else:
+            reactor.callFromThread(self.hard)  # type: ignore[attr-defined]
+
+    def graceful(self, name: str) -> None:
+        from twisted.internet import reactor
+
+        log.warning("%s received: closing every portal's run (at most %.0f s)", name, self.grace)
+        _close_all(self.crawlers, "shutdown")
+        reactor.callLater(self.grace, self.hard)  # type: ignore[attr-defined]
+
+    def hard(self) -> None:
+        from twisted.internet import reactor
+
+        if reactor.running:  # type: ignore[attr-defined]
+            try:
+                reactor.stop()  # type: ignore[attr-defined]
+            except Exception:  # already stopping
+                pass

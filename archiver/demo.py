@@ -104,12 +104,14 @@ def _date_line(rng: random.Random, i: int) -> tuple[str, str, int | None]:
     return line, iso, views
 
 
-def articles() -> list[DemoArticle]:
+def articles(per_category: int = PER_CATEGORY) -> list[DemoArticle]:
+    """The demo's articles (``per_category`` in each category; the tests' larger portals ask
+    for more: the first categories' articles then differ from the committed snapshot's)."""
     rng = random.Random(20210323)
     out: list[DemoArticle] = []
     n = 0
     for cat, cat_name in CATEGORIES:
-        for _ in range(PER_CATEGORY):
+        for _ in range(per_category):
             n += 1
             place = PLACES[n % len(PLACES)]
             subject = SUBJECTS[n % len(SUBJECTS)]

@@ -31,6 +31,10 @@ class UnknownPortal(ArchiverError):
         super().__init__(f"unknown portal {slug!r}; known portals: {', '.join(known) or '(none)'}")
 
 
+class UsageError(ArchiverError):
+    """A bad option or argument on the command line (exit code 2): the message names it."""
+
+
 class ArchiveError(ArchiverError):
     """The archive database cannot be opened or is damaged: nothing was written to it."""
 

@@ -80,3 +80,13 @@ class GoneArticle:
     portal: str
     canonical_url: str
     status: int
+
+
+@dataclass
+class FetchError:
+    """A URL that could not be fetched for good (after retries): recorded in ``fetch_errors``."""
+
+    url: str
+    status: int | None
+    error: str
+    attempts: int = 1

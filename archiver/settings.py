@@ -17,15 +17,34 @@ ARCHIVER_DB = "data/archive.db"
 # SQLite page cache of the store while crawling, in MB: the indexes on ids, URLs and hashes are
 # written in random order; a million-article archive wants about 2048.
 ARCHIVER_CACHE_MB = 256
-# Items written per transaction: the store commits every N items (and at the end of a run).
+# One writer stores the items of every portal of a crawl, in one short transaction per batch:
+# every ARCHIVER_BATCH_SIZE items or every ARCHIVER_COMMIT_INTERVAL seconds, whichever comes first.
 ARCHIVER_BATCH_SIZE = 50
+ARCHIVER_COMMIT_INTERVAL = 30.0
+# A batch that cannot be written (archive locked by another process, disk full) is kept and
+# retried with backoff for this many seconds; then storing stops, the runs are failed, and what
+# was not stored is fetched again by the next run.
+ARCHIVER_STORE_RETRY_SECONDS = 300.0
 # Contact URL put into the User-Agent so that portal operators can reach the archive's operator.
 ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver"
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""
-# Cap on pages (listings and articles) requested per portal per run (--max-pages); 0: no cap.
-ARCHIVER_MAX_PAGES = 0
+# Page budget: pages (listings and articles) requested per portal per run (--max-pages); 0: none.
+# A run cut by it is not "complete"; the next run walks the listings again.
+ARCHIVER_MAX_PAGES = 50_000
+# Listing pages followed in a chain from a start URL (page 1 -> 2 -> ...); 0: no limit.
+ARCHIVER_MAX_LISTING_DEPTH = 2_000
+# Links to further listing pages followed from one listing page (a pager of 10,000 links); 0: all.
+ARCHIVER_MAX_NEXT_LINKS = 50
+# Wall-time budget of one portal's run, in seconds (a server that drips forever); 0: none.
+ARCHIVER_MAX_RUNTIME = 6 * 3600
+# Stop a portal's run once this many fetches failed and they outnumber the pages fetched
+# (a listing that keeps linking dead articles); 0: never.
+ARCHIVER_MAX_FETCH_ERRORS = 1_000
+# On SIGTERM or Ctrl-C: seconds left to in-flight downloads before the crawl stops at once
+# (what was extracted is committed either way).
+ARCHIVER_SHUTDOWN_GRACE = 5.0
 # Walk every listing and fetch every article (True), or crawl incrementally (False: the CLI's
 # default; `archiver crawl --full` sets it). See spiders/portal.py.
 ARCHIVER_FULL = True
@@ -40,13 +59,14 @@ ARCHIVER_ALLOW_PRIVATE = False
 # Wait before retrying a 429/5xx answer: Retry-After if sent, else BASE * 2**attempt, at most MAX s.
 ARCHIVER_BACKOFF_BASE = 2.0
 ARCHIVER_BACKOFF_MAX = 60.0
-# Seconds between progress lines on a terminal (0: none).
+# Seconds between updates of the progress line on a terminal (0: none).
 ARCHIVER_PROGRESS_INTERVAL = 2.0
 # Fixed "now" for relative dates ("2 giờ trước"), ISO 8601; empty means the crawl's start time.
 ARCHIVER_NOW = ""
 
 # --- Scrapy ----------------------------------------------------------------------------------
-# An honest User-Agent naming the project and a contact URL.
+# An honest User-Agent naming the project and a contact URL (rebuilt from ARCHIVER_CONTACT_URL as
+# set for the run, unless USER_AGENT itself is set).
 USER_AGENT = f"vn-portal-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"
 # Obey robots.txt: these are public-service sites run on small budgets.
 ROBOTSTXT_OBEY = True
@@ -86,8 +106,6 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.safety.BackoffRetryMiddleware": 550,
 }
-# A progress line on the terminal while crawling.
-EXTENSIONS = {"spiders.progress.ProgressLine": 500}
 # Redirect chains longer than this are failures (loops end here too).
 REDIRECT_MAX_TIMES = 10
 # Dropped items are logged as their reason only.

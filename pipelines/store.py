@@ -1,5 +1,9 @@
-"""Store articles in the archive, in batched transactions, and record the run in ``crawl_runs``
-and its failed fetches in ``fetch_errors``."""
+"""Hand articles, gone articles and failed fetches to the archive's one writer, and close the run.
+
+The crawl runner (``archiver.crawl``) gives the crawler a ``CrawlContext`` (the writer shared by
+every portal of the crawl, this portal's run, its profile). A bare ``scrapy crawl portal`` has
+none: the pipeline then opens a writer and a run of its own.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,16 @@ from typing import Any
 
 from scrapy import signals
 
-from archiver.items import Article, GoneArticle
-from archiver.provinces import MERGER_DAY, merged_province
-from archiver.store import Archive, RunCounts
+from archiver.items import Article, FetchError, GoneArticle
+from archiver.provinces import MERGER_DAY
+from archiver.runs import Observation, Plan, RunCounts, judge
 
 
 class StorePipeline:
     def __init__(self, crawler: Any) -> None:
         self.crawler = crawler
-        self.path = crawler.settings.get("ARCHIVER_DB")
-        self.batch_size = crawler.settings.getint("ARCHIVER_BATCH_SIZE", 50)
-        self.archive: Archive | None = None
-        self.run_id = 0
-        self.counts = RunCounts()
-        self.pending = 0
-        self.after_merger = 0  # articles dated after 1 July 2025 on a portal of a merged province
+        self.ctx = getattr(crawler, "archiver", None)
+        self.own_writer = False
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -29,70 +28,53 @@ class StorePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
+        if self.ctx is not None:
+            return
+        from archiver.crawl import CrawlContext
+        from archiver.store.writer import Writer
+
+        s = self.crawler.settings
         spider = self.crawler.spider
-        self.archive = Archive(self.path, cache_mb=self.crawler.settings.getint("ARCHIVER_CACHE_MB", 256))
-        self.archive.upsert_portal(spider.profile)
-        if hasattr(spider, "plan"):
-            spider.plan(
-                self.archive.known_urls(spider.portal),
-                self.archive.recent_urls(spider.portal, spider.revisit_since()),
-                self.archive.had_complete_walk(spider.portal),
-            )
-        self.merged = merged_province(spider.profile.province)
-        self.run_id = self.archive.start_run(spider.portal, spider.fetch_origin, getattr(spider, "mode", "full"))
-        spider.run_id = self.run_id
+        writer = Writer(s.get("ARCHIVER_DB"), batch_size=s.getint("ARCHIVER_BATCH_SIZE", 50),
+                        interval=s.getfloat("ARCHIVER_COMMIT_INTERVAL", 30.0),
+                        retry_for=s.getfloat("ARCHIVER_STORE_RETRY_SECONDS", 300.0),
+                        cache_mb=s.getint("ARCHIVER_CACHE_MB", 256))  # fmt: skip
+        run = writer.open_run(spider.profile, spider.fetch_origin, "full")
+        self.ctx = CrawlContext(writer, run, spider.profile, Plan())
+        self.own_writer = True
 
     def process_item(self, item: Any) -> Any:
-        if self.archive is None:
+        if self.ctx is None or not isinstance(item, Article | GoneArticle | FetchError):
             return item
-        if isinstance(item, Article):
-            status = self.archive.save_article(item, run_id=self.run_id, seen_at=item.fetched_at)
-            counter = "duplicates" if status == "duplicate" else status
-            setattr(self.counts, counter, getattr(self.counts, counter) + 1)
-            if status == "new" and self.merged and (item.published_iso or "") >= MERGER_DAY:
-                self.after_merger += 1
-            self.crawler.stats.inc_value(f"archiver/store/{status}")
-        elif isinstance(item, GoneArticle):
-            if self.archive.mark_gone(item.portal, item.canonical_url, item.status):
-                self.counts.gone += 1
-                self.crawler.stats.inc_value("archiver/store/gone")
-        else:
-            return item
-        self.pending += 1
-        if self.pending >= self.batch_size:
-            self.archive.commit()
-            self.pending = 0
+        stats = self.crawler.stats
+        pages = (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)
+        self.ctx.writer.add(self.ctx.run, item, pages=pages)
         return item
 
-    def close_spider(self) -> None:
-        if self.archive is not None:
-            self.archive.commit()
-
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self.archive is None:
+        ctx = self.ctx
+        if ctx is None or ctx.run.finished:
             return
-        stats = self.crawler.stats
-        c = self.counts
-        c.pages = (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)
-        c.not_articles = stats.get_value("archiver/validate/not_article") or 0
-        c.errors = len(spider.errors)
-        status, why = "ok", None
-        if c.pages == 0:
-            status = "failed"
-            why = f"{spider.errors[0][2]} ({spider.errors[0][0]})" if spider.errors else "no page could be fetched"
-        elif reason not in ("finished", "closespider_pagecount"):
-            status, why = "interrupted", reason
-        elif c.errors:
-            why = f"{c.errors} failed fetches, first: {spider.errors[0][0]} ({spider.errors[0][2]})"
-        complete = status == "ok" and reason == "finished" and not getattr(spider, "capped", False)
-        if getattr(spider, "capped", False):
-            why = (why + "; " if why else "") + "page cap reached"
-        if self.after_merger:
-            note = (f"{self.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
-                    f"{spider.profile.province}, merged into {spider.profile.new_unit}: still in use, or misdated?")  # fmt: skip
+        writer, run = ctx.writer, ctx.run
+        writer.flush(block=True)
+        obs = Observation.from_stats(self.crawler.stats.get_stats(), reason)
+        counts = RunCounts(**vars(run.counts))
+        counts.pages, counts.not_articles = obs.pages, obs.not_articles
+        notes = []
+        if run.after_merger:
+            note = (f"{run.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
+                    f"{ctx.profile.province}, merged into {ctx.profile.new_unit}: still in use, or misdated?")  # fmt: skip
             spider.logger.warning(note)
-            why = (why + "; " if why else "") + note
-        self.archive.record_errors(self.run_id, spider.portal, spider.errors)
-        self.archive.finish_run(self.run_id, c, status, why, complete=complete)
-        self.archive.close()
-        self.archive = None
+            notes.append(note)
+        previous = None
+        if not writer.failed:
+            try:
+                previous = writer.archive.last_complete_run(run.portal)
+            except Exception:  # noqa: BLE001 - a read that fails only loses the comparison
+                previous = None
+        verdict = judge(obs, counts, store_failure=writer.failed, previous=previous, profile=ctx.profile, notes=notes)
+        if verdict.status not in ("ok",):
+            spider.logger.warning("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
+        writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill)
+        if self.own_writer:
+            writer.close()

@@ -16,7 +16,7 @@ calendar or pagination trap), and the run stops at ``ARCHIVER_MAX_PAGES`` pages.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -25,9 +25,10 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from archiver.extract import extract_article, extract_listing
-from archiver.items import GoneArticle
+from archiver.items import FetchError, GoneArticle
 from archiver.normalize import canonical_url, parse_datetime
 from archiver.profiles import Profile, get_portal
+from archiver.runs import Plan
 
 
 class PortalSpider(scrapy.Spider):
@@ -43,8 +44,11 @@ class PortalSpider(scrapy.Spider):
         self.fetch_origin = (base_url or self.profile.base_url).rstrip("/")
         self.fetch_host = urlsplit(self.fetch_origin).netloc.lower()
         self.now: datetime | None = None
-        # (url, HTTP status or None, error, attempts) of every fetch that failed for good
-        self.errors: list[tuple[str, int | None, str, int]] = []
+        self.fetch_errors = 0
+        self.stopping = False
+        self.max_fetch_errors = 0  # 0: no limit
+        self.max_depth = 0  # listing hops from a start URL; 0: no limit
+        self.max_next = 0  # further-listing links followed per listing page; 0: no limit
         self.budget: int | None = None  # pages this run may still request; None: no cap
         self.capped = False
         self.full = True
@@ -67,15 +71,17 @@ class PortalSpider(scrapy.Spider):
         spider.full = settings.getbool("ARCHIVER_FULL", True)
         spider.stop_after = settings.getint("ARCHIVER_STOP_AFTER", 3)
         spider.max_empty = settings.getint("ARCHIVER_MAX_EMPTY_LISTINGS", 5)
-        spider.revisit_days = settings.getint("ARCHIVER_REVISIT_DAYS", 14)
+        spider.max_fetch_errors = settings.getint("ARCHIVER_MAX_FETCH_ERRORS", 0)
+        spider.max_depth = settings.getint("ARCHIVER_MAX_LISTING_DEPTH", 0)
+        spider.max_next = settings.getint("ARCHIVER_MAX_NEXT_LINKS", 0)
+        # What the archive already holds: given by the crawl runner (none for a bare `scrapy crawl`).
+        ctx = getattr(crawler, "archiver", None)
+        plan = ctx.plan if ctx is not None else Plan()
+        spider.known = plan.known
+        spider.revisit = [] if spider.full else plan.revisit
+        if spider.full or not plan.walked_before:
+            spider.stop_after = 0  # walk every listing page
         return spider
-
-    def plan(self, known: set[str], revisit: list[str], walked_before: bool) -> None:
-        """What the archive already holds (set by the store pipeline when the run opens)."""
-        self.known = known
-        self.revisit = [] if self.full else revisit
-        if self.full or not walked_before:
-            self.stop_after = 0  # walk every listing page
 
     @property
     def mode(self) -> str:
@@ -138,7 +144,7 @@ class PortalSpider(scrapy.Spider):
         for start in self.profile.start_urls:
             url = urljoin(self.fetch_origin + "/", start)
             self.requested.add(url)
-            req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0})
+            req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0})
             if req is not None:
                 yield req
         for url in self.revisit:
@@ -148,11 +154,13 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("archiver/revisit")
                 yield req
 
-    def parse_listing(self, response: Response, stale: int = 0, empty: int = 0) -> Iterator[scrapy.Request]:
+    def parse_listing(self, response: Response, stale: int = 0, empty: int = 0,
+                      depth: int = 0) -> Iterator[scrapy.Request]:  # fmt: skip
         self.crawler.stats.inc_value("archiver/pages/listing")
         if not hasattr(response, "text"):
             return
         listing = extract_listing(response.text, response.url, profile=self.profile)
+        self.crawler.stats.inc_value("archiver/listing/links", len(listing.article_urls))
         new_in_archive = new_in_run = 0
         for link in listing.article_urls:
             target = self.to_fetch(link)
@@ -190,12 +198,23 @@ class PortalSpider(scrapy.Spider):
             self.logger.warning("%s: %d listing pages in a row without a new link, not following further (%s)",
                                 self.portal, empty, response.url)  # fmt: skip
             return
+        if self.max_depth and depth + 1 > self.max_depth:
+            self.crawler.stats.inc_value("archiver/listing/stopped_depth")
+            self.logger.warning("%s: listing chain %d pages deep, not following further (%s; "
+                                "ARCHIVER_MAX_LISTING_DEPTH)", self.portal, depth + 1, response.url)  # fmt: skip
+            return
+        followed = 0
         for link in listing.next_urls:
             target = self.to_fetch(link)
             if target is None or target in self.requested:
                 continue  # deduplicated here, so that the page cap counts pages really fetched
+            if self.max_next and followed >= self.max_next:
+                self.crawler.stats.inc_value("archiver/listing/next_links_dropped")
+                continue
+            followed += 1
             self.requested.add(target)
-            req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty})
+            req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty,
+                                                                       "depth": depth + 1})  # fmt: skip
             if req is not None:
                 yield req
 
@@ -225,14 +244,23 @@ class PortalSpider(scrapy.Spider):
         status = response.status if response is not None else None
         reason = f"HTTP {status}" if status is not None else (failure.getErrorMessage() or failure.type.__name__)
         attempts = (request.meta.get("retry_times", 0) if request is not None else 0) + 1
-        self.errors.append((url, status, reason, attempts))
-        self.crawler.stats.inc_value("archiver/fetch/errors")
+        stats = self.crawler.stats
+        stats.inc_value("archiver/fetch/errors")
+        if stats.get_value("archiver/fetch/first_error") is None:
+            stats.set_value("archiver/fetch/first_error", f"{url} ({reason})")
         self.logger.warning("fetch failed: %s (%s, %d attempt(s))", url, reason, attempts)
+        yield FetchError(url, status, reason, attempts)
+        self.fetch_errors += 1
+        if self.max_fetch_errors and self.fetch_errors >= self.max_fetch_errors and not self.stopping:
+            pages = (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)
+            if pages < self.fetch_errors:
+                self.stopping = True
+                from scrapy.utils.defer import deferred_from_coro
+
+                self.logger.warning("%s: %d failed fetches and only %d pages: stopping the run "
+                                    "(ARCHIVER_MAX_FETCH_ERRORS)", self.portal, self.fetch_errors, pages)  # fmt: skip
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="too_many_errors"))
         if status in (404, 410) and request is not None and request.callback == self.parse_article:
             canon = self.canonical(url)
             if canon in self.known:
                 yield GoneArticle(self.portal, canon, status)
-
-    def revisit_since(self) -> str:
-        now = self.now or datetime.now(UTC)
-        return (now - timedelta(days=self.revisit_days)).isoformat()

@@ -50,11 +50,12 @@ ALL_FAULTS = frozenset(
 
 
 @cache
-def site() -> tuple[list[demo.DemoArticle], dict[str, bytes]]:
-    arts = demo.articles()
+def site(per_cat: int = PER_CAT) -> tuple[list[demo.DemoArticle], dict[str, bytes]]:
+    """The articles of a portal with ``per_cat`` articles in each of the 3 categories, and their pages."""
+    arts = demo.articles(max(per_cat, demo.PER_CATEGORY))
     chosen: list[demo.DemoArticle] = []
     for cat, _ in demo.CATEGORIES:
-        chosen += [a for a in arts if a.category == cat][:PER_CAT]
+        chosen += [a for a in arts if a.category == cat][:per_cat]
     pages: dict[str, bytes] = {}
     for i, a in enumerate(chosen):
         pages[a.path] = demo._article_page(a, [chosen[(i + 1) % len(chosen)]]).encode()
@@ -79,9 +80,11 @@ class FaultPortal(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, faults: set[str] | frozenset[str] = ALL_FAULTS, delay: float = 0.0) -> None:
+    def __init__(self, faults: set[str] | frozenset[str] = ALL_FAULTS, delay: float = 0.0,
+                 per_cat: int = PER_CAT) -> None:  # fmt: skip
         self.faults = set(faults)
         self.delay = delay
+        self.per_cat = per_cat
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), Handler)
@@ -132,7 +135,7 @@ class Handler(BaseHTTPRequestHandler):
         f = srv.faults
         if srv.delay:
             time.sleep(srv.delay)
-        arts, pages = site()
+        arts, pages = site(srv.per_cat)
         by_path = {a.path: i + 1 for i, a in enumerate(arts)}
         if path == "/robots.txt":
             return self.send(200, b"User-agent: *\nDisallow: /admin/\n", "text/plain")
@@ -196,7 +199,7 @@ class Handler(BaseHTTPRequestHandler):
     def listing(self, path: str, n: int) -> None:
         srv = self.server
         f = srv.faults
-        arts, _ = site()
+        arts, _ = site(srv.per_cat)
         parts = path.strip("/").split("/")
         cat = parts[1]
         page = int(parts[2].split("-")[1]) if len(parts) > 2 else 1

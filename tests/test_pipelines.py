@@ -61,7 +61,6 @@ def test_store_batches_and_records_the_run(tmp_db: Path) -> None:
     with Archive(tmp_db) as other:
         assert other.count("articles") == 2
     crawler.stats.set_value("archiver/pages/article", 3)
-    pipe.close_spider()
     pipe.spider_closed(crawler.spider, "finished")
     with Archive(tmp_db) as other:
         assert other.count("articles") == 3
@@ -75,7 +74,10 @@ def test_run_with_no_page_is_failed_with_reason(tmp_db: Path) -> None:
     crawler = make_crawler(tmp_db)
     pipe = StorePipeline.from_crawler(crawler)
     pipe.open_spider()
-    crawler.spider.errors.append(("http://127.0.0.1:9/", None, "Connection was refused", 4))
+    from archiver.items import FetchError
+
+    crawler.stats.set_value("archiver/fetch/first_error", "http://127.0.0.1:9/ (Connection was refused)")
+    pipe.process_item(FetchError("http://127.0.0.1:9/", None, "Connection was refused", 4))
     pipe.spider_closed(crawler.spider, "finished")
     with Archive(tmp_db) as other:
         run = next(other.query("SELECT * FROM crawl_runs"))

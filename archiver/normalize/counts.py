@@ -19,7 +19,17 @@ _BARE = re.compile(r"\s*[\(\[]?\s*" + _NUMBER + r"\s*[\)\]]?\s*")
 _SITE_WIDE = re.compile(r"truy\s+cập|online|trực\s+tuyến|đang\s+xem|khách")
 
 
+# No article is read a trillion times: a larger "count" is page garbage (and SQLite's integers
+# stop at 2**63 - 1).
+MAX_VIEWS = 10**12
+
+
 def _to_int(number: str, suffix: str | None) -> int | None:
+    value = _read_int(number, suffix)
+    return value if value is not None and value <= MAX_VIEWS else None
+
+
+def _read_int(number: str, suffix: str | None) -> int | None:
     n = number.strip()
     if suffix:
         mult = {"k": 1_000, "nghìn": 1_000, "ngàn": 1_000, "triệu": 1_000_000, "m": 1_000_000}[suffix]

@@ -16,20 +16,23 @@ Identifiers (documented in the README):
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
+import os
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlite_utils
 
 from archiver.exceptions import ArchiveError
 from archiver.items import Article
 from archiver.profiles import Profile
-from archiver.store.schema import migrate
+from archiver.runs import RunCounts
+from archiver.store.schema import migrate, pending, register_functions
 
 
 def article_id(portal: str, canonical_url: str) -> str:
@@ -42,20 +45,18 @@ def content_hash(title: str | None, body_text: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _writable(path: Path) -> bool:
+    """Whether SQLite could write the archive and the journal files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent if str(path.parent) else Path("."), os.W_OK)
+
+
+def _readonly_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "readonly" in text or "read-only" in text or "unable to open" in text
+
+
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass
-class RunCounts:
-    pages: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    not_articles: int = 0
-    errors: int = 0
-    gone: int = 0
 
 
 _FIND = """SELECT * FROM (
@@ -69,16 +70,32 @@ ARTICLE_FIELDS = ("title", "category", "published", "published_raw", "author", "
 
 
 class Archive:
-    """The SQLite archive. Use as a context manager or call ``close()``."""
+    """The SQLite archive. Use as a context manager or call ``close()``.
 
-    def __init__(self, path: str | Path, *, create: bool = True, cache_mb: int = 256) -> None:
+    ``readonly=True`` (every read command) never writes: an archive whose file or directory
+    cannot be written (a copy on a read-only medium) is opened with ``mode=ro``, or ``immutable=1``
+    when even SQLite's shared-memory file cannot be created beside it; it is never migrated and
+    its journal mode is left alone. A writable archive is brought up to date first."""
+
+    def __init__(self, path: str | Path, *, create: bool = True, cache_mb: int = 256, readonly: bool = False,
+                 busy_timeout: float = 30.0) -> None:  # fmt: skip
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.readonly = False
+        if self.path.is_dir():
+            raise ArchiveError(f"{self.path}: is a directory, not an archive file (check --db)")
+        if (not create or readonly) and not self.path.exists():
             raise ArchiveError(f"{self.path}: no archive here (run a crawl first, or check --db)")
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if readonly and not _writable(self.path):
+            self.conn = self._open_readonly()
+            self.db = sqlite_utils.Database(self.conn)
+            return
         try:
-            conn = sqlite3.connect(str(self.path), timeout=30)
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: cannot create its directory ({exc.strerror or exc})") from None
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=busy_timeout)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             # The indexes on ids, URLs and hashes are written in random order: keep them in memory.
@@ -87,12 +104,39 @@ class Archive:
             self.db = sqlite_utils.Database(conn)
             migrate(self.db)
         except sqlite3.DatabaseError as exc:
+            if readonly and _readonly_error(exc):
+                self.conn = self._open_readonly()
+                self.db = sqlite_utils.Database(self.conn)
+                return
             raise ArchiveError(f"{self.path}: not a usable archive database ({exc})") from None
         self.conn = conn
+        if readonly:
+            conn.execute("PRAGMA query_only=1")
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """Open without writing anything: ``mode=ro``, else ``immutable=1`` (no -shm possible)."""
+        self.readonly = True
+        uri = "file:" + quote(str(self.path.resolve()))
+        last: Exception | None = None
+        for flags in ("?mode=ro", "?mode=ro&immutable=1"):
+            try:
+                conn = sqlite3.connect(uri + flags, uri=True, timeout=5)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                todo = pending(conn)
+                if todo:
+                    conn.close()
+                    raise ArchiveError(f"{self.path}: an archive of an older schema on a read-only medium (missing "
+                                       f"{', '.join(todo)}): copy it to writable storage to upgrade it")  # fmt: skip
+                register_functions(conn)
+                return conn
+            except sqlite3.DatabaseError as exc:
+                last = exc
+        raise ArchiveError(f"{self.path}: not a usable archive database ({last})") from None
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        self.conn.commit()
+        if not self.readonly:
+            self.conn.commit()
         self.conn.close()
 
     def __enter__(self) -> Archive:
@@ -132,23 +176,53 @@ class Archive:
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None,
-                   complete: bool = False) -> None:  # fmt: skip
+                   complete: bool = False, extracted: int = 0, fill: dict[str, int] | None = None) -> None:  # fmt: skip
         self.conn.execute(
             """UPDATE crawl_runs SET ended_at=?, pages=?, new=?, updated=?, unchanged=?, duplicates=?,
-               not_articles=?, errors=?, gone=?, status=?, reason=?, complete=? WHERE id=?""",
+               not_articles=?, errors=?, gone=?, stored=?, store_errors=?, status=?, reason=?, complete=?,
+               extracted=?, fill=? WHERE id=?""",
             (utcnow(), counts.pages, counts.new, counts.updated, counts.unchanged, counts.duplicates,
-             counts.not_articles, counts.errors, counts.gone, status, reason, int(complete), run_id),
+             counts.not_articles, counts.errors, counts.gone, counts.stored, counts.store_errors, status, reason,
+             int(complete), extracted, json.dumps(fill or {}, sort_keys=True), run_id),
         )  # fmt: skip
         self.conn.commit()
 
-    def record_errors(self, run_id: int, portal: str, errors: list[tuple[str, int | None, str, int]]) -> None:
-        """One ``fetch_errors`` row per failed URL: (url, HTTP status or None, error, attempts)."""
+    def progress(self, run_id: int, counts: RunCounts) -> None:
+        """Write a run's committed counts so far (inside the caller's transaction): a killed run's
+        row shows what it had committed."""
+        self.conn.execute(
+            """UPDATE crawl_runs SET pages=?, new=?, updated=?, unchanged=?, duplicates=?, errors=?, gone=?,
+               stored=?, store_errors=? WHERE id=?""",
+            (counts.pages, counts.new, counts.updated, counts.unchanged, counts.duplicates, counts.errors,
+             counts.gone, counts.stored, counts.store_errors, run_id),
+        )  # fmt: skip
+
+    def record_errors(self, run_id: int, portal: str, errors: list[tuple[str, int | None, str, int]],
+                      stage: str = "fetch") -> None:  # fmt: skip
+        """One ``fetch_errors`` row per failed URL: (url, HTTP status or None, error, attempts).
+        ``stage`` says where it failed: ``fetch`` (the download) or ``store`` (writing it)."""
         at = utcnow()
         self.conn.executemany(
-            "INSERT INTO fetch_errors (run_id, portal, url, status, error, attempts, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, portal, url, status, error, attempts, at) for url, status, error, attempts in errors],
+            "INSERT INTO fetch_errors (run_id, portal, url, status, error, attempts, at, stage) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, portal, url, status, error, attempts, at, stage) for url, status, error, attempts in errors],
         )
-        self.conn.commit()
+
+    def last_complete_run(self, portal: str) -> dict[str, Any] | None:
+        """The portal's last run that walked everything and ended ``ok``: what it extracted and
+        how many articles had each field (to notice a redesign)."""
+        row = self.conn.execute(
+            "SELECT extracted, fill FROM crawl_runs WHERE portal=? AND complete=1 AND status='ok' AND extracted > 0 "
+            "ORDER BY id DESC LIMIT 1",
+            (portal,),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            fill = json.loads(row[1] or "{}")
+        except ValueError:
+            fill = {}
+        return {"extracted": row[0], "fill": fill}
 
     def had_complete_walk(self, portal: str) -> bool:
         """Whether an earlier run of the portal walked all its listings to the end."""
@@ -221,11 +295,11 @@ class Archive:
                  run_id, art.fetched_url),
             )  # fmt: skip
             self._revision(aid, 1, chash, url, values, seen_at, run_id)
-            self._alias(url, aid, seen_at)
+            self._alias(url, aid, seen_at, values)
             self._views(aid, art, seen_at, run_id, new=True)
             return "new"
         aid = row["id"]
-        self._alias(url, aid, seen_at)
+        self._alias(url, aid, seen_at, values)
         if run_id is not None and row["last_run_id"] == run_id:
             return "duplicate"
         status = "unchanged"
@@ -258,9 +332,13 @@ class Archive:
             (aid, n, chash, url, *values.values(), seen_at, run_id),
         )
 
-    def _alias(self, url: str, aid: str, seen_at: str) -> None:
+    def _alias(self, url: str, aid: str, seen_at: str, values: dict[str, Any]) -> None:
+        """Every URL an article was reached under, with the date its own page printed (two URLs
+        with the same text but different dates are one article; neither date is lost)."""
         self.conn.execute(
-            "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen) VALUES (?, ?, ?)", (url, aid, seen_at)
+            "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen, published, published_raw) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (url, aid, seen_at, values["published"], values["published_raw"]),
         )
 
     def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None, new: bool = False) -> None:

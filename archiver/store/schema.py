@@ -130,6 +130,25 @@ def m003_unattended() -> list[str]:
     ]
 
 
+@migration
+def m004_truthful_runs() -> list[str]:
+    """Runs that tell the truth: what was stored and what could not be, what was extracted (fill
+    rates per field, to notice a redesign), failures of the store beside failed fetches; every
+    URL of an article keeps the date its own page printed."""
+    return [
+        "ALTER TABLE crawl_runs ADD COLUMN stored INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN store_errors INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN extracted INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE crawl_runs ADD COLUMN fill TEXT",
+        "ALTER TABLE fetch_errors ADD COLUMN stage TEXT NOT NULL DEFAULT 'fetch'",
+        "ALTER TABLE article_urls ADD COLUMN published TEXT",
+        "ALTER TABLE article_urls ADD COLUMN published_raw TEXT",
+        # The canonical URL of each article printed the article's date; other URLs' dates were not kept.
+        "UPDATE article_urls SET published = (SELECT a.published FROM articles a WHERE a.url = article_urls.url),"
+        " published_raw = (SELECT a.published_raw FROM articles a WHERE a.url = article_urls.url)",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold
@@ -139,31 +158,42 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def migrate(db: sqlite_utils.Database, *, until: str | None = None) -> list[str]:
     """Apply pending migrations (up to and including ``until``, for tests of upgrades); return
-    the names applied (empty when up to date)."""
+    the names applied (empty when up to date).
+
+    Each migration runs in a ``BEGIN IMMEDIATE`` transaction that re-reads what is applied, so two
+    processes opening an old archive at once apply each migration once: the second waits for the
+    first (the connection's busy timeout) and finds it done."""
     conn = db.conn
     register_functions(conn)
-    conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-    conn.commit()
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'").fetchone() is None:
+        conn.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        conn.commit()
     done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
     applied = []
     for name, fn in MIGRATIONS:
-        if name in done:
-            if name == until:
-                break
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in fn():
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        applied.append(name)
+        if name not in done:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if conn.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone() is None:
+                    for statement in fn():
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                        (name, datetime.now(UTC).isoformat(timespec="seconds")),
+                    )
+                    applied.append(name)
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
         if name == until:
             break
     return applied
+
+
+def pending(conn: sqlite3.Connection) -> list[str]:
+    """Migrations not applied to the archive on ``conn`` (read only)."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='_migrations'").fetchone() is None:
+        return [name for name, _ in MIGRATIONS]
+    done = {row[0] for row in conn.execute("SELECT name FROM _migrations")}
+    return [name for name, _ in MIGRATIONS if name not in done]
