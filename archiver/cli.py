@@ -62,20 +62,36 @@ def main() -> None:
     """Archive Vietnamese provincial government news portals into SQLite."""
 
 
-def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.UsageError(f"--set {pair!r}: expected NAME=VALUE")
-        out[key.strip()] = value
-    return out
+DB_OPTION = click.option("--db", default=DEFAULT_DB, show_default=True, envvar="ARCHIVER_DB", show_envvar=True,
+                         help="Path of the SQLite archive.")  # fmt: skip
+
+
+def _check_base_url(base_url: str) -> str:
+    from archiver.profiles import valid_origin
+
+    if not valid_origin(base_url.rstrip("/")):
+        raise click.UsageError(f"--base-url {base_url!r}: expected an http:// or https:// origin, "
+                               "e.g. http://127.0.0.1:8000")  # fmt: skip
+    return base_url.rstrip("/")
+
+
+def _check_writable_file(option: str, path: str) -> None:
+    """A file the command will write: its directory must exist or be creatable, and hold files."""
+    target = Path(path)
+    if target.is_dir():
+        raise click.UsageError(f"{option} {path}: is a directory")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise click.UsageError(f"{option} {path}: cannot write there ({exc.strerror or exc})") from None
 
 
 @main.command()
 @click.argument("portal_slugs", metavar="[PORTAL]...", nargs=-1)
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled portal.")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @click.option("--full", is_flag=True, help="Walk every listing page and fetch every article again.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each portal after this many pages.")
 @click.option("--base-url", help="Fetch from this mirror origin instead of the portal (one portal only).")
@@ -83,15 +99,20 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Write the log here instead of stderr.")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing when every portal is ok; the summary (and the log) when not. For cron.")  # fmt: skip
 def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, max_pages: int | None,
-          base_url: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str) -> None:  # fmt: skip
+          base_url: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str,
+          quiet: bool) -> None:  # fmt: skip
     """Crawl portals into the archive, incrementally unless --full.
 
-    Example: archiver crawl --all --db data/archive.db --log-file data/logs/crawl.log
+    Example: archiver crawl --all --db data/archive.db --log-file data/logs/crawl.log --quiet
 
-    Exit codes: 0 every portal crawled, 1 some portal failed, 2 usage error, 75 another crawl
-    holds the archive's lock.
+    Exit codes: 0 every portal ok, 1 some portal failed or degraded (or an article could not be
+    stored), 2 usage error, 75 another crawl holds the archive's lock.
     """
+    import tempfile
+
     from archiver.lock import ArchiveLock, LockHeld
 
     if crawl_all and portal_slugs:
@@ -102,56 +123,104 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
         profiles = [p for p in portals().values() if p.enabled] if crawl_all else [get_portal(s) for s in portal_slugs]
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
-    if base_url and len(profiles) != 1:
-        raise click.UsageError("--base-url needs exactly one portal")
+    if base_url is not None:
+        if len(profiles) != 1:
+            raise click.UsageError("--base-url needs exactly one portal")
+        base_url = _check_base_url(base_url)
+    if not profiles:
+        click.echo("no enabled portal to crawl", err=True)
+        return
     from archiver.crawl import parse_overrides, run_crawls
 
     try:
         overrides = parse_overrides(set_pairs)
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
-
+    if log_file:
+        _check_writable_file("--log-file", log_file)
+    captured = None
+    if quiet and not log_file:
+        # The log is kept aside and shown only if a portal is not ok: cron mails any output.
+        captured = tempfile.NamedTemporaryFile(prefix="archiver-log-", suffix=".log", delete=False)
+        captured.close()
     try:
         with ArchiveLock(db):
             rows = run_crawls(profiles, db, base_url=base_url, max_pages=max_pages, log_level=log_level.upper(),
-                              overrides=overrides, full=full, log_file=log_file)  # fmt: skip
+                              overrides=overrides, full=full,
+                              log_file=log_file or (captured.name if captured else None))  # fmt: skip
     except LockHeld as exc:
         _fail(str(exc), EXIT_LOCKED)
     except ArchiverError as exc:
         _fail(str(exc))
+    finally:
+        kept = Path(captured.name).read_text(encoding="utf-8", errors="replace") if captured else ""
+        if captured:
+            Path(captured.name).unlink(missing_ok=True)
+    all_ok = all(r.get("status") == "ok" for r in rows)
     summary = _summary(rows)
-    click.echo(summary)
+    if not (quiet and all_ok):
+        if kept.strip():
+            click.echo(kept.rstrip()[-20_000:], err=True)
+        click.echo(summary)
     if log_file:
-        with open(log_file, "a", encoding="utf-8") as fh:
-            fh.write("run summary\n" + summary + "\n")
-    if any(r.get("status") != "ok" for r in rows):
+        try:
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write("run summary\n" + summary + "\n")
+        except OSError as exc:
+            click.echo(f"archiver: --log-file {log_file}: cannot append the summary ({exc.strerror})", err=True)
+    if not all_ok:
         sys.exit(EXIT_FAILED)
 
 
+RUN_COLUMNS = ["id", "portal", "started_at", "mode", "status", "pages", "new", "updated", "unchanged", "stored",
+               "store_errors", "errors", "gone", "duration_s"]  # fmt: skip
+
+
 @main.command()
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @click.option("--portal", help="Only this portal.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Number of runs.")
 @click.option("--errors", "show_errors", is_flag=True, help="List the failed URLs of each run too.")
-def runs(db: str, portal: str | None, limit: int, show_errors: bool) -> None:
-    """Recent crawl runs: when, mode, status, pages, new, updated, unchanged, errors, duration.
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per run (with its errors) instead of a table.")
+def runs(db: str, portal: str | None, limit: int, show_errors: bool, as_json: bool) -> None:
+    """Recent crawl runs: when, mode, status and why, pages, new, updated, unchanged, stored, errors.
 
     Example: archiver runs --portal haugiang --errors
     """
+    import json
+
     archive = _open(db)
     try:
+        if portal and not list(archive.query("SELECT 1 FROM crawl_runs WHERE portal = ? LIMIT 1", (portal,))):
+            known = [r["portal"] for r in archive.query("SELECT DISTINCT portal FROM crawl_runs ORDER BY 1")]
+            archive.close()
+            _fail(f"no run of portal {portal!r} in {db}; portals with runs: {', '.join(known) or '(none)'}", EXIT_USAGE)
         rows = archive.recent_runs(limit, portal)
-        errors = {r["id"]: list(archive.query("SELECT url, status, error, attempts FROM fetch_errors WHERE run_id = ?", (r["id"],)))
-                  for r in rows} if show_errors else {}  # fmt: skip
+        errors = {r["id"]: list(archive.query("SELECT url, status, error, attempts, stage FROM fetch_errors "
+                                              "WHERE run_id = ? ORDER BY id", (r["id"],)))
+                  for r in rows} if (show_errors or as_json) else {}  # fmt: skip
     finally:
         archive.close()
     for r in rows:
         r["duration_s"] = _duration(r)
-    click.echo(_table(rows, ["id", "portal", "started_at", "mode", "status", "pages", "new", "updated", "unchanged",
-                             "errors", "gone", "duration_s"]))  # fmt: skip
-    for run_id, errs in errors.items():
-        for e in errs:
-            click.echo(f"  run {run_id}: {e['url']}  {e['status'] or ''} {e['error']} ({e['attempts']} attempt(s))")
+    if as_json:
+        for r in rows:
+            r["fill"] = json.loads(r["fill"]) if r.get("fill") else None
+            click.echo(json.dumps(r | {"fetch_errors": errors.get(r["id"], [])}, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"{db}: no crawl run recorded yet")
+        return
+    click.echo(_table(rows, RUN_COLUMNS))
+    for r in rows:
+        if r.get("reason"):
+            click.echo(f"  run {r['id']} {r['portal']}: {r['reason']}")
+    if show_errors:
+        for run_id, errs in errors.items():
+            for e in errs:
+                stage = "" if e["stage"] == "fetch" else f"[{e['stage']}] "
+                click.echo(f"  run {run_id}: {stage}{e['url']}  {e['status'] or ''} {e['error']} "
+                           f"({e['attempts']} attempt(s))")  # fmt: skip
 
 
 def _duration(row: dict[str, Any]) -> str:
@@ -183,19 +252,24 @@ def list_portals() -> None:
 
 
 @main.command()
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
-def stats(db: str) -> None:
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per portal instead of a table.")
+def stats(db: str, as_json: bool) -> None:
     """Per portal: articles, date range, view observations, last run.
 
     Example: archiver stats --db data/archive.db
     """
-    from archiver.store import Archive
+    import json
 
+    archive = _open(db)
     try:
-        with Archive(db, create=False) as archive:
-            rows = archive.portal_stats()
-    except ArchiverError as exc:
-        _fail(str(exc))
+        rows = archive.portal_stats()
+    finally:
+        archive.close()
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
     if not rows:
         click.echo(f"{db}: no portal archived yet")
         return
@@ -204,7 +278,7 @@ def stats(db: str) -> None:
 
 
 @main.command()
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), help="Directory of the demo site.")
 def demo(db: str, site: Path | None) -> None:
     """Serve the bundled demo portal on 127.0.0.1, crawl it into the archive, show what it holds.
@@ -269,17 +343,18 @@ def _filters(portal_slugs: tuple[str, ...], province: str | None, since: str | N
 
 
 def _open(db: str) -> Any:
+    """The archive for reading: never written, opened read-only on a read-only medium."""
     from archiver.store import Archive
 
     try:
-        return Archive(db, create=False, cache_mb=32)  # reading: a small page cache keeps memory flat
+        return Archive(db, create=False, cache_mb=32, readonly=True)  # a small page cache keeps memory flat
     except ArchiverError as exc:
         _fail(str(exc))
 
 
 @main.command()
 @click.argument("query")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @filter_options
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000), help="Number of hits.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit instead of text.")
@@ -325,7 +400,7 @@ def search(query: str, db: str, portal_slugs: tuple[str, ...], province: str | N
 
 @main.command()
 @click.argument("ref", metavar="ID|URL")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @click.option("--json", "as_json", is_flag=True, help="The article, its revisions and views as JSON.")
 def show(ref: str, db: str, as_json: bool) -> None:
     """Show an article with its revisions (what changed, when) and its view-count series.
@@ -388,7 +463,7 @@ def show(ref: str, db: str, as_json: bool) -> None:
 @main.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), required=True, help="Output format.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @filter_options
 @click.option("--fields", help="Comma-separated fields (default: all but body_html).")
 def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], province: str | None,
@@ -411,7 +486,7 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
 
 
 @main.command()
-@click.option("--db", default=DEFAULT_DB, show_default=True, help="Path of the SQLite archive.")
+@DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 def serve(db: str, host: str, port: int) -> None:

@@ -1,10 +1,17 @@
 """Get it back out: datasets for researchers, each with a dataset card.
 
 ``export(archive, fmt, path, filters, fields)`` streams the selected articles (constant memory)
-into ``<path>.part`` and renames it to ``path`` only when complete, so a killed export never
-leaves a half file under the final name. Beside it, ``<path>.card.md`` and ``<path>.card.json``
-describe the dataset: sources, portals and provinces, crawl dates, counts, fields, the filter
-used, and how to cite it.
+and, beside them, ``<path>.card.md`` and ``<path>.card.json`` describe the dataset: sources,
+portals and provinces, crawl dates, counts, fields, the filter used, the data file's SHA-256, and
+how to cite it. Rows and card are read in one read transaction: they agree even while a crawl
+writes.
+
+An export and its cards change together or not at all. Each export is written whole into a
+version directory ``.<name>.versions/<version>/``; ``<path>``, ``<path>.card.json`` and
+``<path>.card.md`` are symbolic links through ``.<name>.versions/current``, and one atomic
+``rename`` of ``current`` switches all three. A killed export leaves the previous export and its
+cards; two exports to the same path at once each write their own version, and the last to finish
+is the one shown. Earlier versions are removed.
 
 * CSV: UTF-8 with a BOM (Excel opens Vietnamese correctly), cells that a spreadsheet would run
   as a formula (starting with ``= + - @``, tab or carriage return) are prefixed with ``'``.
@@ -15,8 +22,13 @@ used, and how to cite it.
 from __future__ import annotations
 
 import csv
+import fcntl
+import hashlib
 import json
 import os
+import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,20 +117,96 @@ def export(
     if fmt not in WRITERS:
         raise ArchiverError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
     path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        raise ArchiverError(f"{path}: is a directory")
     if path.parent and not path.parent.exists():
         raise ArchiverError(f"{path.parent}: no such directory")
     fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
-    rows = iter_articles(archive.conn, filters, fields)
-    part = path.with_name(path.name + ".part")
+    versions = path.parent / f".{path.name}.versions"
     try:
-        count = WRITERS[fmt](rows, fields, part)
-        os.replace(part, path)
+        versions.mkdir(exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"staging-{os.getpid()}-", dir=versions))
+    except OSError as exc:
+        raise ArchiverError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+    try:
+        data = staging / path.name
+        conn = archive.conn
+        if conn.in_transaction:
+            conn.commit()
+        conn.execute("BEGIN")  # one snapshot for the rows and the card's counts
+        try:
+            count = WRITERS[fmt](iter_articles(conn, filters, fields), fields, data)
+            card = dataset_card(archive, fmt, path, filters, fields, count)
+        finally:
+            conn.rollback()
+        card["sha256"], card["bytes"] = _digest(data)
+        write_card(card, data)
+        for f in staging.iterdir():
+            _fsync(f)
+        _publish(path, versions, staging)
+    except OSError as exc:
+        raise ArchiverError(f"{path}: cannot write the export ({exc.strerror or exc})") from None
     finally:
-        if part.exists():
-            part.unlink()
-    card = dataset_card(archive, fmt, path, filters, fields, count)
-    write_card(card, path)
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
     return card
+
+
+def _digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _publish(path: Path, versions: Path, staging: Path) -> None:
+    """Switch ``path`` and its cards to the version in ``staging`` with one atomic rename."""
+    names = (path.name, f"{path.name}.card.json", f"{path.name}.card.md")
+    token = secrets.token_hex(4)
+    with (versions / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        final = versions / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{token}"
+        os.rename(staging, final)
+        tmp = versions / f".current-{token}"
+        os.symlink(final.name, tmp)
+        os.replace(tmp, versions / "current")  # the switch: data and cards together
+        for name in names:
+            link = path.parent / name
+            target = f"{versions.name}/current/{name}"
+            if link.is_symlink() and os.readlink(link) == target:
+                continue
+            tmp = path.parent / f".{name}.{token}.tmp"
+            os.symlink(target, tmp)
+            os.replace(tmp, link)
+        for old in versions.iterdir():
+            if old.is_symlink() or not old.is_dir() or old == final:
+                continue
+            if old.name.startswith("staging-"):
+                pid = old.name.split("-")[1]
+                if pid.isdigit() and _alive(int(pid)):
+                    continue  # another export is still writing it
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def dataset_card(
@@ -149,6 +237,7 @@ def dataset_card(
 
 
 def write_card(card: dict[str, Any], path: Path) -> None:
+    """``<path>.card.json`` and ``<path>.card.md`` beside the data file ``path``."""
     base = path.with_name(path.name + ".card")
     Path(f"{base}.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     lines = [
@@ -170,6 +259,8 @@ def write_card(card: dict[str, Any], path: Path) -> None:
             f"| {p['slug']} | {p['name']} | {p['province']} | {p['new_unit'] or ''} | {p['articles']} | "
             f"{p['first_published'] or '?'} – {p['last_published'] or '?'} | {(p['first_crawled'] or '')[:10]} – {(p['last_crawled'] or '')[:10]} |"
         )
+    if card.get("sha256"):
+        lines += ["", f"SHA-256 of `{card['file']}`: `{card['sha256']}` ({card['bytes']} bytes)."]
     lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in card["fields"].items()]
     lines += ["", "## How to cite", "", card["how_to_cite"], "", card["licence_note"], ""]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from archiver.exceptions import ArchiverError
+from archiver.exceptions import ArchiveError, ArchiverError
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,12 @@ class ArchiveLock:
         self.stale: dict | None = None
 
     def acquire(self) -> ArchiveLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.path.open("a+", encoding="utf-8")
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: cannot create the archive's lock file ({exc.strerror or exc}): "
+                               "is the archive on a read-only medium, or the disk full?") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -49,24 +53,31 @@ class ArchiveLock:
             except ValueError:
                 self.stale = {"raw": previous}
             log.warning("taking over the stale lock %s left by %s", self.path, previous)
-        handle.seek(0)
-        handle.truncate()
         me = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        handle.write(json.dumps(me))
-        handle.flush()
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(me))
+            handle.flush()
+        except OSError as exc:
+            handle.close()
+            raise ArchiveError(f"{self.path}: cannot write the archive's lock file ({exc.strerror or exc})") from None
         self.handle = handle
         return self
 
     def release(self) -> None:
         if self.handle is None:
             return
-        self.handle.seek(0)
-        self.handle.truncate()  # an empty file: released cleanly, nothing stale
-        self.handle.flush()
+        try:
+            self.handle.seek(0)
+            self.handle.truncate()  # an empty file: released cleanly, nothing stale
+            self.handle.flush()
+        except OSError:
+            pass  # the kernel releases the lock anyway; a stale note is taken over next time
         fcntl.flock(self.handle, fcntl.LOCK_UN)
         self.handle.close()
         self.handle = None

@@ -81,9 +81,11 @@ def metadata(db_name: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def command(db: Path, metadata_path: Path, host: str, port: int) -> list[str]:
+def command(db: Path, metadata_path: Path, host: str, port: int, immutable: bool = False) -> list[str]:
     plugins = Path(__file__).parent / "datasette_plugins"
-    return [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path), "--host", host,
+    # An archive on a read-only medium is served immutable (SQLite cannot create its -shm file there).
+    target = ["--immutable", str(db)] if immutable else [str(db)]
+    return [sys.executable, "-m", "datasette", "serve", *target, "--metadata", str(metadata_path), "--host", host,
             "--port", str(port), "--setting", "sql_time_limit_ms", "5000", "--plugins-dir", str(plugins)]  # fmt: skip
 
 
@@ -92,6 +94,17 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
         import datasette  # noqa: F401
     except ImportError:
         raise ArchiverError("archiver serve needs Datasette: pip install 'vn-portal-archiver[serve]'") from None
-    meta = db.with_name(db.stem + ".datasette.json")
-    meta.write_text(json.dumps(metadata(db.stem), ensure_ascii=False, indent=1), encoding="utf-8")
-    return subprocess.call(command(db, meta, host, port))
+    import os
+    import tempfile
+
+    writable = os.access(db, os.W_OK) and os.access(db.parent, os.W_OK)
+    text = json.dumps(metadata(db.stem), ensure_ascii=False, indent=1)
+    with tempfile.TemporaryDirectory(prefix="archiver-serve-") as tmp:
+        # Beside the archive when it can be written (an archivist may reuse it), else in a temporary directory.
+        meta = db.with_name(db.stem + ".datasette.json") if writable else Path(tmp) / (db.stem + ".datasette.json")
+        try:
+            meta.write_text(text, encoding="utf-8")
+        except OSError:
+            meta = Path(tmp) / (db.stem + ".datasette.json")
+            meta.write_text(text, encoding="utf-8")
+        return subprocess.call(command(db, meta, host, port, immutable=not writable))

@@ -103,6 +103,9 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Stay on the portal's hosts and off private addresses; back off before retries.
 DOWNLOADER_MIDDLEWARES = {
     "spiders.safety.SafetyMiddleware": 50,
+    # robots.txt obeyed, and its Crawl-delay applied (Scrapy parses it but does not apply it).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "spiders.safety.CrawlDelayRobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.safety.BackoffRetryMiddleware": 550,
 }

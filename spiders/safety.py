@@ -3,6 +3,7 @@
 * ``SafetyMiddleware``: every request (redirects and robots.txt included) stays on the portal's
   own hosts, and is refused when its host is or resolves to a private, loopback, link-local or
   reserved address, unless ``ARCHIVER_ALLOW_PRIVATE`` (or the profile's ``allow_private``) says so.
+* ``CrawlDelayRobotsMiddleware``: robots.txt obeyed, its ``Crawl-delay`` applied per host.
 * ``BackoffRetryMiddleware``: Scrapy's retries, waiting before each retry of a 429 or 5xx answer:
   the server's ``Retry-After`` when it sends one, else exponential backoff.
 """
@@ -10,15 +11,19 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
+
+logger = logging.getLogger(__name__)
 
 
 class Refused(IgnoreRequest):
@@ -103,3 +108,52 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
                 await maybe_deferred_to_future(deferLater(reactor, wait, lambda: None))
         return self._retry(request, response_status_message(response.status)) or response
+
+
+class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware, plus the ``Crawl-delay`` it parses but does not apply:
+    requests to a host whose robots.txt asks for a delay start at least that many seconds apart
+    (on top of DOWNLOAD_DELAY and AutoThrottle, which can only add to it)."""
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self.delays: dict[str, float] = {}
+        self.next_start: dict[str, float] = {}
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:  # type: ignore[override]
+        if request.meta.get("dont_obey_robotstxt") or request.url.startswith(("data:", "file:")):
+            return
+        rp = await self.robot_parser(request)
+        self.process_request_2(rp, request)
+        netloc = urlsplit(request.url).netloc
+        if netloc not in self.delays:
+            self.delays[netloc] = self._delay(rp)
+            if self.delays[netloc]:
+                self.crawler.stats.set_value(f"archiver/robots/crawl_delay/{netloc}", self.delays[netloc])
+                logger.info("%s asks for Crawl-delay: %s s; requests start that far apart", netloc,
+                            self.delays[netloc])  # fmt: skip
+        delay = self.delays[netloc]
+        if not delay:
+            return
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        now = reactor.seconds()  # type: ignore[attr-defined]
+        start = max(now, self.next_start.get(netloc, 0.0))
+        self.next_start[netloc] = start + delay
+        if start > now:
+            self.crawler.stats.inc_value("archiver/robots/crawl_delay_waits")
+            await maybe_deferred_to_future(deferLater(reactor, start - now, lambda: None))
+
+    def _delay(self, rp: Any) -> float:
+        if rp is None:
+            return 0.0
+        agent = self._robotstxt_useragent or self._default_useragent
+        try:
+            value = rp.crawl_delay(agent)
+        except Exception:  # noqa: BLE001 - a parser that cannot say gives no delay
+            return 0.0
+        try:
+            return max(0.0, float(value)) if value is not None else 0.0
+        except (TypeError, ValueError):
+            return 0.0

@@ -85,6 +85,8 @@ class FaultPortal(ThreadingHTTPServer):
         self.faults = set(faults)
         self.delay = delay
         self.per_cat = per_cat
+        self.robots = b"User-agent: *\nDisallow: /admin/\n"
+        self.requests: list[tuple[float, str, str]] = []  # (monotonic time, path, User-Agent) of each request
         self.hits: dict[str, int] = {}
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), Handler)
@@ -132,13 +134,15 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         path = self.path.split("?")[0]
         n = srv.hit(self.path)
+        with srv.lock:
+            srv.requests.append((time.monotonic(), self.path, self.headers.get("User-Agent", "")))
         f = srv.faults
         if srv.delay:
             time.sleep(srv.delay)
         arts, pages = site(srv.per_cat)
         by_path = {a.path: i + 1 for i, a in enumerate(arts)}
         if path == "/robots.txt":
-            return self.send(200, b"User-agent: *\nDisallow: /admin/\n", "text/plain")
+            return self.send(200, srv.robots, "text/plain")
         if path.startswith("/tin-tuc/") and (path.endswith("/") or "/trang-" in path):
             return self.listing(path, n)
         if "loop" in f and path.endswith("vong-lap-a.html"):

@@ -97,7 +97,8 @@ def test_export_is_atomic(archive: Archive, tmp_path: Path, monkeypatch: pytest.
     with pytest.raises(KeyboardInterrupt):
         export(archive, "csv", out, Filters())
     assert out.read_text() == "earlier complete export"
-    assert not (tmp_path / "a.csv.part").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("a.csv")] == ["a.csv"]
+    assert not list((tmp_path / ".a.csv.versions").glob("staging-*"))
 
 
 def test_dataset_card(archive: Archive, tmp_path: Path) -> None:

@@ -64,6 +64,14 @@ GOOD = 'name = "A"\nprovince = "Hậu Giang"\nextends = "hgportal"\nbase_url = "
         (GOOD.replace("https://a.gov.vn", "a.gov.vn"), "base_url", "not an http(s) origin"),
         (GOOD.replace('["/"]', '"/"'), "start_urls", "expected list"),
         (GOOD + '[urls]\narticle_pattern = "(["\n', "urls.article_pattern", "bad regular expression"),
+        # RE2 has no look-around: refused at load, not at the first page
+        (GOOD + "[urls]\narticle_pattern = '^/(?!admin)'\n", "urls.article_pattern", "RE2 syntax"),
+        (GOOD + '[article]\ndate = "div[class=\'x\'"\n', "article.date", "bad CSS selector"),
+        (GOOD + '[listing]\narticle_links = "a::"\n', "listing.article_links", "bad CSS selector"),
+        (GOOD + '[article]\nremove = [".ok", "p >> a"]\n', "article.remove", "bad CSS selector"),
+        (GOOD.replace("https://a.gov.vn", "http://[::1"), "base_url", "not an http(s) origin"),
+        (GOOD.replace("https://a.gov.vn", "http://a.gov.vn:port"), "base_url", "not an http(s) origin"),
+        (GOOD + 'domains = ["a b.gov.vn"]\n', "domains", "not a host name"),
     ],
 )
 def test_bad_portal_profile(tmp_path: Path, text: str, key: str, problem: str) -> None:
@@ -96,3 +104,40 @@ def test_portal_overrides_family(tmp_path: Path) -> None:
 
 def test_every_key_is_described() -> None:
     assert all(desc for _, desc in KEYS.values())
+
+
+def test_a_catastrophic_pattern_cannot_hang_a_crawl(tmp_path: Path) -> None:
+    """``([\\w-]+)+`` against a long slug ran 375 s with Python's engine; RE2 is linear. Run in a
+    subprocess with a bound, so that a regression fails instead of hanging the suite."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, GOOD + "[urls]\narticle_pattern = '^/([\\w-]+)+$'\n")
+    code = (
+        "from pathlib import Path; from archiver.profiles import load_portal; "
+        "from archiver.extract import extract_listing\n"
+        f"p = load_portal(Path({str(path)!r}))\n"
+        "slug = 'tin-' + 'a' * 5000 + '!'\n"
+        "html = '<div class=\"news-list\"><div class=\"news-item\"><a class=\"news-item-title\" href=\"/' + slug + '\">x</a></div></div>'\n"
+        "print(len(extract_listing(html, 'https://a.gov.vn/', profile=p).article_urls))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"  # the slug ends in "!": no match, found at once
+
+
+def test_archiver_portals_reports_a_malformed_base_url_in_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    write(tmp_path, GOOD.replace("https://a.gov.vn", "http://[::1"), "hong.toml")
+    env = dict(os.environ, ARCHIVER_PORTALS_DIR=str(tmp_path))
+    for args in (["portals"], ["crawl", "--all"]):
+        result = subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True,
+                                env=env, timeout=60, cwd=Path(__file__).resolve().parents[1])  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "hong.toml" in result.stderr and "base_url" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -6,7 +6,7 @@ import re
 
 from archiver.extract.html import absolute_links, element_text, parse, select_one
 from archiver.items import ListingPage
-from archiver.profiles import Profile
+from archiver.profiles import Profile, compiled
 
 
 def _path_query(url: str) -> str:
@@ -21,7 +21,7 @@ def extract_listing(html: str | bytes, url: str, *, profile: Profile) -> Listing
     articles = absolute_links(soup, profile.get("listing.article_links"), url)
     pattern = profile.get("urls.article_pattern")
     if pattern:
-        rx = re.compile(pattern)
+        rx = compiled(pattern)
         articles = [a for a in articles if rx.search(_path_query(a))]
     nexts = [u for u in absolute_links(soup, profile.get("listing.next_page"), url) if u != url]
     category = element_text(select_one(soup, profile.get("listing.category"))) or None

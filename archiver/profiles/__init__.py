@@ -12,13 +12,15 @@ naming the file and the key. The keys are documented in ``KEYS`` below and in th
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import re2
+import soupsieve
 
 from archiver.exceptions import ProfileError, UnknownPortal
 from archiver.provinces import new_unit_of
@@ -68,6 +70,7 @@ SECTIONS = {k.split(".")[0] for k in KEYS if "." in k}
 PORTAL_REQUIRED = ("name", "province", "extends", "base_url", "start_urls")
 FAMILY_REQUIRED = ("name", "article.title", "article.body", "listing.article_links")
 REGEX_KEYS = ("detect.markers", "urls.article_pattern")
+SELECTOR_KEYS = tuple(k for k in KEYS if k.split(".")[0] in ("listing", "article") and not k.endswith("_markers"))
 
 
 def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
@@ -91,11 +94,27 @@ def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     for key in REGEX_KEYS:
         values = flat.get(key)
         for v in [values] if isinstance(values, str) else values or []:
+            compile_pattern(v, path, key)
+    for key in SELECTOR_KEYS:
+        values = flat.get(key)
+        for v in [values] if isinstance(values, str) else values or []:
             try:
-                re.compile(v)
-            except re.error as exc:
-                raise ProfileError(path, key, f"bad regular expression {v!r}: {exc}") from None
+                soupsieve.compile(v)
+            except Exception as exc:  # soupsieve raises SelectorSyntaxError, and others on odd input
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ProfileError(path, key, f"bad CSS selector {v!r}: {first}") from None
     return flat
+
+
+def compile_pattern(pattern: str, path: object = "<profile>", key: str = "") -> Any:
+    r"""A profile's regular expression, compiled with RE2: matching takes time linear in the text,
+    so no pattern (``([\w-]+)+`` on a long slug) can hang a crawl. RE2 has no look-around and no
+    back-references; a pattern that needs them is refused here, naming the file and key."""
+    try:
+        return re2.compile(pattern)
+    except Exception as exc:  # re2.error, and TypeError on odd input
+        raise ProfileError(path, key, f"bad regular expression {pattern!r} (profiles use RE2 syntax: "
+                                      f"no look-around, no back-references): {exc}") from None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -173,6 +192,16 @@ def families(directory: Path = FAMILIES_DIR) -> dict[str, Family]:
     return {p.stem: load_family(p) for p in sorted(directory.glob("*.toml"))}
 
 
+def valid_origin(url: str) -> bool:
+    """Whether ``url`` is an http(s) origin urllib can take apart (``http://[::1`` is not)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+
+
 def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Profile:
     keys = _read(path)
     for req in PORTAL_REQUIRED:
@@ -183,8 +212,11 @@ def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Prof
     if fam is None:
         raise ProfileError(path, "extends", f"unknown family {keys['extends']!r}; known: {', '.join(fams)}")
     base = keys["base_url"].rstrip("/")
-    if urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc:
+    if not valid_origin(base):
         raise ProfileError(path, "base_url", f"not an http(s) origin: {base!r}")
+    for domain in keys.get("domains", []):
+        if not valid_origin(f"http://{domain}"):
+            raise ProfileError(path, "domains", f"not a host name: {domain!r}")
     if not keys["start_urls"]:
         raise ProfileError(path, "start_urls", "empty list")
     merged = {**fam.keys, **keys}
@@ -228,10 +260,16 @@ def profile_for_url(url: str) -> Profile | None:
     return None
 
 
+@cache
+def compiled(pattern: str) -> Any:
+    """A profile pattern compiled once (RE2)."""
+    return compile_pattern(pattern)
+
+
 def detect_family(html: str) -> Profile | None:
     """The CMS family whose detection markers all occur in the page."""
     for fam in families().values():
         markers = fam.keys.get("detect.markers") or []
-        if markers and all(re.search(m, html) for m in markers):
+        if markers and all(compiled(m).search(html) for m in markers):
             return fam.as_profile()
     return None

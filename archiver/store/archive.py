@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import os
+import sqlite3
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -135,9 +135,14 @@ class Archive:
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
-        if not self.readonly:
-            self.conn.commit()
-        self.conn.close()
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
+        try:
+            if not self.readonly:
+                self.conn.commit()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> Archive:
         return self

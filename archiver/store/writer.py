@@ -194,7 +194,7 @@ class Writer:
                 outcome = self._item_failed(run, item, exc)
             results.append((run, item, outcome))
         counts = {run.id: _copy(run.counts) for run, _, _ in results}
-        for run, item, outcome in results:
+        for run, _item, outcome in results:
             _count(counts[run.id], outcome)
         for run_id, c in counts.items():
             self.archive.progress(run_id, c)
