@@ -410,7 +410,7 @@ def show(ref: str, db: str, as_json: bool) -> None:
     import difflib
     import json
 
-    from archiver.store.queries import find_article, history
+    from archiver.store.queries import find_article, history, urls_of
 
     archive = _open(db)
     try:
@@ -418,17 +418,24 @@ def show(ref: str, db: str, as_json: bool) -> None:
         if art is None:
             _fail(f"no article with id or URL {ref!r} in {db}")
         revs, views = history(archive.conn, art["id"])
+        urls = urls_of(archive.conn, art["id"])
     finally:
         archive.close()
     if as_json:
-        click.echo(json.dumps({"article": art, "revisions": revs, "views": views}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"article": art, "urls": urls, "revisions": revs, "views": views}, ensure_ascii=False,
+                              indent=1))  # fmt: skip
         return
     click.echo(f"{art['title']}\n{art['url']}\nid {art['id']}  portal {art['portal']}  category {art['category']}")
     click.echo(f"published {art['published'] or '(unreadable)'}  (raw: {art['published_raw']!r})")
     click.echo(
         f"author {art['author'] or '-'}  source {art['source'] or '-'}  views {art['views'] if art['views'] is not None else '-'}"
     )
-    click.echo(f"first seen {art['first_seen']}  last seen {art['last_seen']}\n")
+    click.echo(f"first seen {art['first_seen']}  last seen {art['last_seen']}")
+    if len(urls) > 1:
+        click.echo(f"Reached under {len(urls)} URLs (the first is canonical):")
+        for u in urls:
+            click.echo(f"  {u['url']}  published {u['published'] or '-'}  first seen {u['first_seen']}")
+    click.echo("")
     click.echo(f"Revisions ({len(revs)}):")
     previous: dict[str, Any] | None = None
     for r in revs:

@@ -223,6 +223,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
         if progress is not None:
             reactor.callWhenRunning(progress.start)  # type: ignore[attr-defined]
         process.start(install_signal_handlers=False)
+        stopper.after()
         if progress is not None:
             progress.stop()
         if ticker.running:
@@ -273,6 +274,7 @@ class _Stopper:
         self.grace = grace
         self.reason: str | None = None
         self.signals = 0
+        self.crashed = False
 
     def install(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -297,10 +299,24 @@ class _Stopper:
         reactor.callLater(self.grace, self.hard)  # type: ignore[attr-defined]
 
     def hard(self) -> None:
+        """Leave the event loop now. ``reactor.stop()`` would first wait for Scrapy's shutdown
+        trigger, which waits for in-flight downloads; ``crash()`` fires no shutdown event. The
+        runner then commits what is pending and closes the runs; the process exits after it."""
         from twisted.internet import reactor
 
         if reactor.running:  # type: ignore[attr-defined]
-            try:
-                reactor.stop()  # type: ignore[attr-defined]
-            except Exception:  # already stopping
-                pass
+            log.warning("stopping now: %d portal run(s) still closing", sum(
+                1 for c in self.crawlers if getattr(c, "archiver", None) and not c.archiver.run.finished))  # fmt: skip
+            self.crashed = True
+            reactor.crash()  # type: ignore[attr-defined]
+
+    def after(self) -> None:
+        """After a hard stop: end the reactor's worker threads (a normal shutdown would), or the
+        interpreter waits for them at exit."""
+        if not self.crashed:
+            return
+        from twisted.internet import reactor
+
+        pool = getattr(reactor, "threadpool", None)
+        if pool is not None:
+            pool.stop()

@@ -91,6 +91,7 @@ class Observation:
     fill: dict[str, int] = field(default_factory=dict)
     not_articles: int = 0
     capped: bool = False  # the page budget cut the run
+    depth_cut: bool = False  # a listing chain was cut at ARCHIVER_MAX_LISTING_DEPTH
     first_error: str | None = None  # "URL (reason)" of the first failed fetch
 
     @classmethod
@@ -107,6 +108,7 @@ class Observation:
             fill={f: get(f"archiver/filled/{f}") for f in WATCHED_FIELDS},
             not_articles=get("archiver/validate/not_article"),
             capped=bool(get("archiver/pages/over_cap")) or close_reason == "closespider_pagecount",
+            depth_cut=bool(get("archiver/listing/stopped_depth")),
             first_error=stats.get("archiver/fetch/first_error"),
         )
 
@@ -182,6 +184,8 @@ def judge(obs: Observation, counts: RunCounts, *, store_failure: str | None = No
         reasons.append(f"{counts.errors} failed fetch(es), first: {obs.first_error}")
     if obs.capped:
         reasons.append("page budget reached (ARCHIVER_MAX_PAGES / --max-pages)")
+    if obs.depth_cut:
+        reasons.append("listing chain cut at ARCHIVER_MAX_LISTING_DEPTH")
     reasons += notes or []
-    complete = status == "ok" and obs.close_reason == "finished" and not obs.capped
+    complete = status == "ok" and obs.close_reason == "finished" and not obs.capped and not obs.depth_cut
     return Verdict(status, "; ".join(reasons) or None, complete)

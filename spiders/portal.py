@@ -46,6 +46,7 @@ class PortalSpider(scrapy.Spider):
         self.now: datetime | None = None
         self.fetch_errors = 0
         self.stopping = False
+        self.empty_streak = 0  # listing pages in a row (portal-wide) without a link new in this run
         self.max_fetch_errors = 0  # 0: no limit
         self.max_depth = 0  # listing hops from a start URL; 0: no limit
         self.max_next = 0  # further-listing links followed per listing page; 0: no limit
@@ -190,6 +191,14 @@ class PortalSpider(scrapy.Spider):
                 yield req
         stale = 0 if new_in_archive else stale + 1
         empty = 0 if new_in_run else empty + 1
+        # Portal-wide too: a pager that fans out to thousands of pages brings no new link on any.
+        self.empty_streak = 0 if new_in_run else self.empty_streak + 1
+        if self.max_empty and self.empty_streak >= self.max_empty * 10:
+            if self.empty_streak == self.max_empty * 10:
+                self.logger.warning("%s: %d listing pages in a row without a new link: following no further "
+                                    "listing page", self.portal, self.empty_streak)  # fmt: skip
+            self.crawler.stats.inc_value("archiver/listing/stopped_trap")
+            return
         if self.stop_after and stale >= self.stop_after:
             self.crawler.stats.inc_value("archiver/listing/stopped_no_new")
             return

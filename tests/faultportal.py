@@ -22,6 +22,11 @@ fault              what the server does
 ``moved``          article 10 is listed at its old URL, which answers 301 to its new URL
 ``deleted``        article 11 answers 404
 ``drip``           article 12 drips its body out over about a second
+``redesign``       article pages print their date line in an element the profile does not know
+``relist``         listing pages mark their article links with a class the profile does not know
+``hang``           article 2 answers after a minute (a download the crawl's timeout does not end soon)
+``pager``          the first listing page of a category links to 10,000 listing pages
+``deadlinks``      a category's pagination never ends, each page listing 4 fresh articles that 404
 =================  ==============================================================================
 
 Articles 2, 4, 7 and 8 can never be fetched; article 5 is not an article. Every other article is
@@ -162,6 +167,9 @@ class Handler(BaseHTTPRequestHandler):
         body = pages[path]
         if k == 1 and "burst5xx" in f and n <= 2:
             return self.send(503, b"<h1>Service Unavailable</h1>")
+        if k == 2 and "hang" in f:
+            time.sleep(60)
+            return self.send(200, body)
         if k == 2 and "timeout" in f:
             time.sleep(6)
             return self.send(200, body)
@@ -187,6 +195,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, body.replace(b'<meta charset="utf-8">', b""), "text/html; charset=iso-8859-1")
         if k == 11 and "deleted" in f:
             return self.send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
+        if "redesign" in f:
+            body = body.replace(b'class="news-info"', b'class="tt-ngay-dang"')
         if k == 12 and "drip" in f:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -217,10 +227,19 @@ class Handler(BaseHTTPRequestHandler):
         if cat == "kinh-te" and page == 2 and "rate429" in f and n == 1:
             return self.send(429, b"<h1>Too Many Requests</h1>", headers={"Retry-After": "1"})
         trap = "trap" in f and cat == "kinh-te"
-        if page > pages and not trap:
+        dead = "deadlinks" in f and cat == "kinh-te"
+        pager = "pager" in f and cat == "tin-trong-tinh"
+        if page > pages and not (trap or dead or pager):
             return self.send(404, b"<h1>404</h1>")
         chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE] or items[-PAGE_SIZE:]
         extra = ""
+        if dead and page > pages:
+            chunk = []
+            extra += "".join(f'<div class="news-item"><a class="news-item-title" href="/tin-tuc/kinh-te/chet-{page}-{k}.html">'
+                             f"Bài {page}.{k}</a></div>" for k in range(4))  # fmt: skip
+        if pager and page == 1:
+            extra += '<div class="pager">' + " ".join(f'<a href="/tin-tuc/{cat}/trang-{p}/">{p}</a>'
+                                                      for p in range(2, 10_001)) + "</div>"  # fmt: skip
         if cat == "tin-trong-tinh" and page == 1:
             if "loop" in f:
                 extra += '<div class="news-item"><a class="news-item-title" href="/tin-tuc/kinh-te/vong-lap-a.html">Vòng lặp</a></div>'
@@ -232,6 +251,8 @@ class Handler(BaseHTTPRequestHandler):
         if "redirects" in f and article_no(6) in shown:
             shown.remove(article_no(6))
             extra += '<div class="news-item"><a class="news-item-title" href="/tin-tuc/chuyen-huong/buoc-1.html">Chuyển hướng</a></div>'
-        total = page + 1 if trap else pages  # a trap always has one more page
+        total = page + 1 if trap or (dead and page >= pages) else pages  # a trap always has one more page
         html = demo._listing_page(cat, names[cat], shown, page, total, extra)
+        if "relist" in f:
+            html = html.replace("news-item-title", "tieu-de")
         self.send(200, html.encode())

@@ -131,3 +131,10 @@ def test_serve_datasette(db: Path) -> None:
         proc.wait(timeout=10)
     with Archive(db) as a:
         assert a.count("articles") == 2
+
+
+@pytest.mark.parametrize("query", ["bảo vệ " * 20_000, " OR ".join(f"tu{i}" for i in range(60))])
+def test_a_huge_search_query_is_refused_at_once(db: Path, query: str) -> None:
+    code, out = run("search", query, "--db", str(db))
+    assert code == 2 and "at most" in out
+    assert len(out.strip().splitlines()) == 1

@@ -128,3 +128,21 @@ def test_missing_database_without_create(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="no archive here"):
         Archive(tmp_path / "none.db", create=False)
     assert not (tmp_path / "none.db").exists()
+
+
+def test_two_urls_with_the_same_text_keep_both_urls_and_both_dates(archive: Archive) -> None:
+    from archiver.store.queries import urls_of
+
+    run = archive.start_run("haugiang")
+    first = art()
+    assert archive.save_article(first, run_id=run) == "new"
+    again = art(url=URL.replace("a-1", "a-1-dang-lai"))
+    again.published, again.published_raw = date(2022, 5, 1), "(01/05/2022)"
+    assert archive.save_article(again, run_id=archive.start_run("haugiang")) == "unchanged"
+    (aid,) = [r["id"] for r in archive.query("SELECT id FROM articles")]
+    urls = urls_of(archive.conn, aid)
+    assert [(u["url"], u["canonical"], u["published"]) for u in urls] == [
+        (URL, 1, "2021-03-23"),
+        (again.url, 0, "2022-05-01"),
+    ]
+    assert [u["published_raw"] for u in urls] == ["(23/03/2021)", "(01/05/2022)"]

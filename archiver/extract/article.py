@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 from archiver.extract.html import (
     block_lines,
+    document_base,
     element_text,
     parse,
     sanitize,
@@ -216,7 +217,7 @@ def extract_article(
             lines = [lead, *lines]
         art.lead = lead or (lines[0] if lines else None)
         art.body_text = "\n\n".join(lines)
-        art.body_html = sanitize(body, url)
+        art.body_html = sanitize(body, document_base(soup, url))
         art.author, art.source = author, source
 
     art.author = _field(soup, profile, "article.author") or art.author

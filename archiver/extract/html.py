@@ -9,7 +9,8 @@ import re
 import unicodedata
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+import nh3
+from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 from archiver.normalize.text import clean_text
@@ -66,6 +67,18 @@ def to_unicode(html: str | bytes, content_type: str | None = None) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def document_base(soup: BeautifulSoup, url: str) -> str:
+    """The URL relative links of the page resolve against: its ``<base href>`` when it has one
+    (resolved against the page URL), else the page URL."""
+    base = soup.find("base", href=True)
+    href = base.get("href") if isinstance(base, Tag) else None
+    if isinstance(href, str) and href.strip():
+        joined = safe_urljoin(url, href)
+        if joined and joined.startswith(("http://", "https://")):
+            return joined
+    return url
+
+
 def parse(html: str | bytes, content_type: str | None = None) -> BeautifulSoup:
     soup = BeautifulSoup(to_unicode(html, content_type), "lxml")
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
@@ -100,49 +113,46 @@ def block_lines(el: Tag) -> list[str]:
     A single ``<br>`` is a hard line break inside a paragraph and becomes a space.
     """
     parts: list[str] = []
-
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                parts.append(str(child))
-            elif isinstance(child, Tag):
-                name = child.name
-                if name in DROP_TAGS:
-                    continue
-                if name == "br":
-                    parts.append("\n")
-                    continue
-                if name == "img":
-                    continue
-                block = name in BLOCK_TAGS
-                if block:
-                    parts.append("\n\n")
-                walk(child)
-                if block:
-                    parts.append("\n\n")
-
-    walk(el)
+    # An explicit stack, not recursion: a page with thousands of unclosed inline tags nests that
+    # deep, and must still give its text. An entry is a node to visit, or a string to emit.
+    stack: list[PageElement | str] = list(reversed(el.contents))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and not isinstance(node, NavigableString):
+            parts.append(node)  # a paragraph break queued after a block's children
+        elif isinstance(node, NavigableString):
+            parts.append(str(node))
+        elif isinstance(node, Tag):
+            name = node.name
+            if name in DROP_TAGS or name == "img":
+                continue
+            if name == "br":
+                parts.append("\n")
+                continue
+            if name in BLOCK_TAGS:
+                parts.append("\n\n")
+                stack.append("\n\n")
+            stack.extend(reversed(node.contents))
     text = "".join(parts)
     # Two or more line breaks (with only spaces between) separate paragraphs.
     chunks = re.split(r"\n[ \t\u00a0]*\n", text)
     return [c for c in (clean_text(chunk) for chunk in chunks) if c]
 
 
+# URL schemes a stored link or image may use; anything else (javascript:, vbscript:, data:, and
+# the obfuscated forms "jav&#x09;ascript:", "&#x01;javascript:") is removed by the sanitiser.
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
 def sanitize(el: Tag, base_url: str) -> str:
-    """Cleaned HTML of ``el``: no scripts, styles, iframes, forms or event attributes; only a few
-    attributes kept; link and image URLs made absolute."""
+    """Cleaned HTML of ``el``, safe to render: an allow-list of tags and attributes enforced by
+    ammonia (through ``nh3``), the HTML5 parser browsers use, so that obfuscated script URLs and
+    event handlers cannot survive; link and image URLs made absolute against the page."""
     soup = BeautifulSoup(str(el), "lxml")
     root = soup.body or soup
     for tag in root.find_all(DROP_TAGS):
         tag.decompose()
-    for tag in list(root.find_all(True)):
-        if tag.name not in ALLOWED_TAGS:
-            tag.unwrap()
-            continue
-        allowed = ALLOWED_ATTRS.get(tag.name, set())
-        for attr in list(tag.attrs):
-            if attr not in allowed:
-                del tag[attr]
+    for tag in root.find_all(True):
         for attr in ("href", "src"):
             value = tag.get(attr)
             if isinstance(value, str):
@@ -152,6 +162,15 @@ def sanitize(el: Tag, base_url: str) -> str:
                 else:
                     tag[attr] = absolute
     html = "".join(str(c) for c in root.contents)
+    html = nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRS.items()},
+        url_schemes=URL_SCHEMES,
+        clean_content_tags=set(DROP_TAGS) - {"link", "meta", "input", "button", "select", "textarea", "form"},
+        strip_comments=True,
+        link_rel="noopener noreferrer nofollow",
+    )
     html = re.sub(r"(?:\s*\n\s*)+", "\n", html)
     return clean_html_whitespace(html)
 

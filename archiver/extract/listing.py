@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from archiver.extract.html import absolute_links, element_text, parse, select_one
+from archiver.extract.html import absolute_links, document_base, element_text, parse, select_one
 from archiver.items import ListingPage
 from archiver.profiles import Profile, compiled
 
@@ -18,11 +18,12 @@ def extract_listing(html: str | bytes, url: str, *, profile: Profile) -> Listing
     """The article links and further listing pages on a listing page, absolute, in page order,
     without duplicates. ``urls.article_pattern``, when the profile sets it, filters the links."""
     soup = parse(html)
-    articles = absolute_links(soup, profile.get("listing.article_links"), url)
+    base = document_base(soup, url)
+    articles = absolute_links(soup, profile.get("listing.article_links"), base)
     pattern = profile.get("urls.article_pattern")
     if pattern:
         rx = compiled(pattern)
         articles = [a for a in articles if rx.search(_path_query(a))]
-    nexts = [u for u in absolute_links(soup, profile.get("listing.next_page"), url) if u != url]
+    nexts = [u for u in absolute_links(soup, profile.get("listing.next_page"), base) if u != url]
     category = element_text(select_one(soup, profile.get("listing.category"))) or None
     return ListingPage(url=url, category=category, article_urls=articles, next_urls=nexts)

@@ -121,9 +121,18 @@ class ParsedQuery:
     exact: list[list[str]] | None  # AND of OR-groups of phrases as typed; None: typed without diacritics
 
 
+# Longer queries are refused: the cost of a full-text query grows with its terms (a 100 KB query
+# ran for minutes), and no one types more.
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+
+
 def parse_query(query: str) -> ParsedQuery:
     """Every word or phrase must appear (AND), ``OR`` between two terms accepts either, ``word*``
-    is a prefix. Query and index are folded alike (no diacritics, đ -> d)."""
+    is a prefix. Query and index are folded alike (no diacritics, đ -> d). At most
+    ``MAX_QUERY_CHARS`` characters and ``MAX_QUERY_TERMS`` terms."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryError(f"query of {len(query)} characters: at most {MAX_QUERY_CHARS}")
     groups: list[list[tuple[str, bool]]] = []  # (phrase as typed, lower case; prefix?)
     pending_or = False
     for token in _terms(query):
@@ -142,6 +151,9 @@ def parse_query(query: str) -> ParsedQuery:
             groups.append([phrase])
     if not groups:
         raise QueryError(f"malformed query {query!r}: no word to search for")
+    terms = sum(len(p.split()) for group in groups for p, _ in group)
+    if terms > MAX_QUERY_TERMS:
+        raise QueryError(f"query of {terms} words: at most {MAX_QUERY_TERMS}")
     parts = []
     for group in groups:
         alts = [_quote(fold(p)) + (" *" if prefix else "") for p, prefix in group]
@@ -264,6 +276,24 @@ def find_article(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
                 (ref, strip_session(ref)),
             ).fetchone()
         return dict(row) if row else None
+    finally:
+        conn.row_factory = None
+
+
+def urls_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
+    """Every URL an article was reached under, the canonical one (``articles.url``) first, each
+    with the date its own page printed."""
+    conn.row_factory = sqlite3.Row
+    try:
+        return [
+            dict(r)
+            for r in conn.execute(
+                "SELECT u.url, u.url = a.url AS canonical, u.first_seen, u.published, u.published_raw "
+                "FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.article_id = ? "
+                "ORDER BY canonical DESC, u.first_seen, u.url",
+                (article_id,),
+            )
+        ]
     finally:
         conn.row_factory = None
 

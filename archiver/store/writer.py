@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # Errors of a whole batch (the database, the disk), retried; anything else is the item's own.
 BATCH_ERRORS = (sqlite3.OperationalError, sqlite3.DatabaseError, OSError, MemoryError)
+# Seconds a run's final row may wait for a locked archive (at least ARCHIVER_STORE_RETRY_SECONDS).
+FINISH_WAIT = 60.0
 PER_ITEM_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.ProgrammingError)
 
 
@@ -96,7 +98,9 @@ class Writer:
         self.flush(block=True)
         run.finished = True
         try:
-            self._blocking(lambda: self.archive.finish_run(run.id, counts, status, reason, complete, extracted, fill))
+            # The run's own row is worth waiting for longer: without it the run would read "running".
+            self._blocking(lambda: self.archive.finish_run(run.id, counts, status, reason, complete, extracted, fill),
+                           budget=max(self.retry_for, FINISH_WAIT))  # fmt: skip
             return True
         except BATCH_ERRORS as exc:
             log.error("%s: could not record the end of run %d (%s)", run.portal, run.id, _describe(exc))
@@ -227,17 +231,19 @@ class Writer:
             return "error"
         raise TypeError(f"not an item the archive stores: {type(item).__name__}")
 
-    def _blocking(self, fn: Callable[[], Any]) -> Any:
-        """Run a small write now, retrying a locked or busy archive for up to ``retry_for``."""
+    def _blocking(self, fn: Callable[[], Any], budget: float | None = None) -> Any:
+        """Run a small write now, retrying a locked or busy archive for up to ``budget`` seconds
+        (``retry_for`` by default)."""
         start = self.clock()
         attempt = 0
+        budget = self.retry_for if budget is None else budget
         while True:
             try:
                 return fn()
             except sqlite3.OperationalError as exc:
                 self._rollback()
                 attempt += 1
-                if self.clock() - start >= self.retry_for or "locked" not in str(exc) and "busy" not in str(exc):
+                if self.clock() - start >= budget or "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 self.sleep(min(30.0, 0.5 * 2 ** (attempt - 1)))
 
