@@ -56,7 +56,27 @@ def _summary(rows: list[dict[str, Any]]) -> str:
     return out + ("\n" + "\n".join(reasons) if reasons else "")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ArchiverGroup(click.Group):
+    """Click's group, with usage errors as one line on stderr (cron mails it; no usage block)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "archiver"
+            click.echo(f"archiver: {exc.format_message()} (see: {command} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"archiver: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("archiver: aborted", err=True)
+            sys.exit(EXIT_FAILED)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="vn-portal-archiver")
 def main() -> None:
     """Archive Vietnamese provincial government news portals into SQLite."""
@@ -80,6 +100,11 @@ def _check_writable_file(option: str, path: str) -> None:
     target = Path(path)
     if target.is_dir():
         raise click.UsageError(f"{option} {path}: is a directory")
+    for parent in target.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise click.UsageError(f"{option} {path}: {parent} is not a directory")
+            break
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "a", encoding="utf-8"):
@@ -119,6 +144,8 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
         raise click.UsageError("give portal slugs or --all, not both")
     if not crawl_all and not portal_slugs:
         raise click.UsageError("name at least one portal, or --all")
+    if Path(db).is_dir():
+        raise click.UsageError(f"--db {db}: is a directory, not an archive file")
     try:
         profiles = [p for p in portals().values() if p.enabled] if crawl_all else [get_portal(s) for s in portal_slugs]
     except ArchiverError as exc:
@@ -405,7 +432,7 @@ def search(query: str, db: str, portal_slugs: tuple[str, ...], province: str | N
 def show(ref: str, db: str, as_json: bool) -> None:
     """Show an article with its revisions (what changed, when) and its view-count series.
 
-    Example: archiver show 3f2a9c0d1e4b5a67
+    Example: archiver show 7d8217afa8e7bf21
     """
     import difflib
     import json

@@ -119,8 +119,10 @@ def export(
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         raise ArchiverError(f"{path}: is a directory")
-    if path.parent and not path.parent.exists():
-        raise ArchiverError(f"{path.parent}: no such directory")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArchiverError(f"{path}: cannot create its directory {path.parent} ({exc.strerror or exc})") from None
     fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
     versions = path.parent / f".{path.name}.versions"
     try:

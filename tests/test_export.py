@@ -117,6 +117,10 @@ def test_dataset_card(archive: Archive, tmp_path: Path) -> None:
 def test_bad_export_arguments(archive: Archive, tmp_path: Path) -> None:
     with pytest.raises(ArchiverError, match="unknown field"):
         export(archive, "csv", tmp_path / "x.csv", Filters(), ["title", "nope"])
-    with pytest.raises(ArchiverError, match="no such directory"):
-        export(archive, "csv", tmp_path / "missing" / "x.csv", Filters())
     assert not (tmp_path / "x.csv").exists()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ArchiverError, match="cannot create its directory"):
+        export(archive, "csv", tmp_path / "file" / "x.csv", Filters())
+    # a missing directory is created, as a researcher expects of -o data/exports/x.csv
+    export(archive, "csv", tmp_path / "exports" / "x.csv", Filters())
+    assert (tmp_path / "exports" / "x.csv").exists()
