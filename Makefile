@@ -19,7 +19,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/archiver demo --db data/archive.db
 
-test: setup lint
+test: setup lint typecheck
 	$(BIN)/python -m pytest
 
 lint: setup

@@ -296,7 +296,7 @@ class _Stopper:
 
         log.warning("%s received: closing every portal's run (at most %.0f s)", name, self.grace)
         _close_all(self.crawlers, "shutdown")
-        reactor.callLater(self.grace, self.hard)  # type: ignore[attr-defined]
+        reactor.callLater(self.grace, self.hard)  # type: ignore[attr-defined,arg-type]  # the installed reactor
 
     def hard(self) -> None:
         """Leave the event loop now. ``reactor.stop()`` would first wait for Scrapy's shutdown
@@ -308,7 +308,7 @@ class _Stopper:
             log.warning("stopping now: %d portal run(s) still closing", sum(
                 1 for c in self.crawlers if getattr(c, "archiver", None) and not c.archiver.run.finished))  # fmt: skip
             self.crashed = True
-            reactor.crash()  # type: ignore[attr-defined]
+            reactor.crash()  # type: ignore[attr-defined,misc]  # the installed reactor
 
     def after(self) -> None:
         """After a hard stop: end the reactor's worker threads (a normal shutdown would), or the

@@ -288,7 +288,7 @@ def serve(directory: Path = SITE_DIR, host: str = "127.0.0.1") -> ThreadingHTTPS
 
 def server_url(server: ThreadingHTTPServer) -> str:
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}"
+    return f"http://{host if isinstance(host, str) else host.decode()}:{port}"
 
 
 if __name__ == "__main__":

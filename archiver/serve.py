@@ -107,4 +107,30 @@ def serve(db: Path, host: str = "127.0.0.1", port: int = 8001) -> int:
         except OSError:
             meta = Path(tmp) / (db.stem + ".datasette.json")
             meta.write_text(text, encoding="utf-8")
-        return subprocess.call(command(db, meta, host, port, immutable=not writable))
+        return _run_forwarding_signals(command(db, meta, host, port, immutable=not writable))
+
+
+def _run_forwarding_signals(cmd: list[str]) -> int:
+    """Run Datasette as a child and pass SIGTERM / SIGINT on to it: stopping ``archiver serve``
+    stops the server, never leaving it running on its own."""
+    import signal
+
+    child = subprocess.Popen(cmd)
+
+    def forward(signum: int, _frame: Any) -> None:
+        if child.poll() is None:
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return child.wait()
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait()

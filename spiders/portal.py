@@ -235,7 +235,7 @@ class PortalSpider(scrapy.Spider):
         # Extract against the canonical URL, so that links and images in the stored HTML point
         # at the portal, not at the mirror the page was fetched from.
         canonical = self.canonical(response.url)
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
         art = extract_article(response.body, canonical, profile=self.profile, now=self.now, content_type=content_type)
         art.portal = self.portal
         art.fetched_url = response.url

@@ -129,6 +129,15 @@ def test_serve_datasette(db: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    # stopping `archiver serve` stops Datasette too: nothing is left listening
+    for _ in range(50):
+        try:
+            get_json(f"{base}/-/versions.json")
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("Datasette still answers after archiver serve was stopped")
     with Archive(db) as a:
         assert a.count("articles") == 2
 

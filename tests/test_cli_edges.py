@@ -135,6 +135,7 @@ def test_read_commands_work_on_a_read_only_medium(archive: Path, tmp_path: Path)
         result = cli(*args, prefix=ro)
         assert result.returncode == 0, (args, result.stderr)
         assert needle in result.stdout, (args, result.stdout)
+    serve_read_only(db, ro)
     assert sorted(p.name for p in medium.iterdir()) == ["archive.db"]  # nothing written there
     crawl = cli("crawl", "demo", "--db", db, prefix=ro)
     assert crawl.returncode == 1 and "read-only" in one_line(crawl)
@@ -174,3 +175,31 @@ def test_two_commands_opening_an_old_schema_archive_at_once(tmp_path: Path) -> N
         conn = sqlite3.connect(db)
         assert [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY rowid")] == [n for n, _ in MIGRATIONS]
         conn.close()
+
+
+def serve_read_only(db: str, prefix: list[str]) -> None:
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc = subprocess.Popen([*prefix, sys.executable, "-m", "archiver.cli", "serve", "--db", db, "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/archive/articles.json?_shape=objects") as r:
+                    rows = json.load(r)["rows"]
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(proc.stdout.read().decode() if proc.poll() is not None and proc.stdout else "no answer")
+        assert [r["title"] for r in rows] == ["Bảo vệ an ninh trật tự"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

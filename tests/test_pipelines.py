@@ -100,3 +100,14 @@ def test_dates_after_the_merger_on_a_merged_province_portal_are_flagged(tmp_db: 
         run = next(other.query("SELECT * FROM crawl_runs"))
         assert run["status"] == "ok"
         assert "1 new article(s) dated on or after 2025-07-01" in run["reason"] and "thành phố Cần Thơ" in run["reason"]
+
+
+def test_an_item_error_is_one_short_line_without_the_item() -> None:
+    from archiver.logformatter import ArchiverLogFormatter
+
+    art = item(1, body="Nội dung rất dài. " * 500)
+    entry = ArchiverLogFormatter().item_error(art, OverflowError("Python int too large to convert to SQLite INTEGER"),
+                                              None)  # fmt: skip
+    text = entry["msg"] % entry["args"]
+    assert "\n" not in text and len(text) < 400
+    assert URL in text and "OverflowError: Python int too large" in text and "Nội dung" not in text

@@ -119,7 +119,8 @@ def _first_valid(rx: re.Pattern[str], s: str, ymd: bool) -> tuple[int, int, date
     """The first match of ``rx`` in ``s`` that is a real day (day-first unless ``ymd``)."""
     m = rx.search(s)
     while m is not None:
-        d = _real_day(*m.group("a", "b", "y"), year_first=ymd)
+        a, b, y = m.group("a", "b", "y")
+        d = _real_day(a, b, y, year_first=ymd)
         if d is not None:
             return m.start(), m.end(), d
         m = rx.search(s, m.end())

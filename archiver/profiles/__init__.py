@@ -89,7 +89,7 @@ def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         typ = KEYS[key][0]
         if not isinstance(value, typ):
             raise ProfileError(path, key, f"expected {getattr(typ, '__name__', typ)}, got {type(value).__name__}")
-        if typ is list and not all(isinstance(v, str) for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ProfileError(path, key, "expected a list of strings")
     for key in REGEX_KEYS:
         values = flat.get(key)
