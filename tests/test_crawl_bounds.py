@@ -6,39 +6,28 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+from tests import crawling
+from tests.crawling import ROOT, q
 from tests.faultportal import FaultPortal, site
 
-ROOT = Path(__file__).resolve().parents[1]
-FAST = ["-s", "DOWNLOAD_TIMEOUT=90", "-s", "RETRY_TIMES=1", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "ARCHIVER_PROGRESS_INTERVAL=0"]  # fmt: skip
+SLOW_OK = ["-s", "DOWNLOAD_TIMEOUT=90", "-s", "RETRY_TIMES=1"]  # a hanging download is not ended by its timeout
 TITLES = {a.title for a in site()[0]}
 
 
 def cmd(db: Path, server: FaultPortal, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "archiver.cli", "crawl", "demo", "--db", str(db), "--base-url", server.url, *FAST,
-            *extra]  # fmt: skip
+    return crawling.crawl_cmd(db, server.url, *SLOW_OK, *extra)
 
 
 def crawl(db: Path, server: FaultPortal, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd(db, server, *extra), capture_output=True, text=True, cwd=ROOT, timeout=240)
-
-
-def q(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return crawling.crawl(db, server.url, *SLOW_OK, *extra)
 
 
 def last_run(db: Path) -> tuple:
-    return q(db, "SELECT status, reason, complete, stored, new FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    return crawling.last_run(db, "status, reason, complete, stored, new")
 
 
 def test_a_pager_of_10000_pages_is_not_followed_link_by_link(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.crawling import q
 from tests.faultportal import ALL_FAULTS, NOT_ARTICLE, UNREACHABLE, FaultPortal, article_no, moved_path, site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,14 +41,6 @@ def crawl_cmd(db: Path, server: FaultPortal, *extra: str) -> list[str]:
 
 def crawl(db: Path, server: FaultPortal, *extra: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(crawl_cmd(db, server, *extra), capture_output=True, text=True, cwd=ROOT, timeout=timeout)
-
-
-def q(db: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def expected_titles() -> set[str]:

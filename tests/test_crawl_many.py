@@ -6,7 +6,6 @@ once, the statuses tell the truth, and a second run adds nothing."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from archiver import demo
+from tests.crawling import free_port, q
 from tests.faultportal import ALL_FAULTS, NOT_ARTICLE, UNREACHABLE, FaultPortal, site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,14 +24,6 @@ FAST = ["-s", "DOWNLOAD_TIMEOUT=3", "-s", "RETRY_TIMES=2", "-s", "ARCHIVER_BACKO
 BIG = 60  # articles per category: 180 per portal, more than three batches of ARCHIVER_BATCH_SIZE (50)
 
 
-def q(db: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
-
-
 def profile(directory: Path, slug: str, base: str, start_urls: list[str] | None = None) -> None:
     starts = start_urls or ["/tin-tuc/tin-trong-tinh/", "/tin-tuc/thoi-su-chinh-tri/", "/tin-tuc/kinh-te/"]
     (directory / f"{slug}.toml").write_text(
@@ -39,16 +31,6 @@ def profile(directory: Path, slug: str, base: str, start_urls: list[str] | None 
         f"start_urls = {starts!r}\nallow_private = true\n".replace("'", '"'),
         encoding="utf-8",
     )
-
-
-def free_port() -> int:
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")

@@ -3,27 +3,17 @@ User-Agent built from the settings in force."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.crawling import crawl
 from tests.faultportal import FaultPortal
-
-ROOT = Path(__file__).resolve().parents[1]
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-        "-s", "ARCHIVER_PROGRESS_INTERVAL=0"]  # fmt: skip
-
-
-def crawl(db: Path, server: FaultPortal, *extra: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "archiver.cli", "crawl", "demo", "--db", str(db), "--base-url", server.url, *FAST, *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=180)
 
 
 def test_crawl_delay_of_robots_txt_is_applied(tmp_path: Path) -> None:
     server = FaultPortal(set())
     server.robots = b"User-agent: *\nCrawl-delay: 0.5\nDisallow: /admin/\n"
     try:
-        result = crawl(tmp_path / "a.db", server, "--max-pages", "8")
+        result = crawl(tmp_path / "a.db", server.url, "--max-pages", "8")
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
@@ -37,7 +27,7 @@ def test_crawl_delay_of_robots_txt_is_applied(tmp_path: Path) -> None:
 def test_without_crawl_delay_requests_overlap(tmp_path: Path) -> None:
     server = FaultPortal(set(), delay=0.2)
     try:
-        result = crawl(tmp_path / "a.db", server, "--max-pages", "12")
+        result = crawl(tmp_path / "a.db", server.url, "--max-pages", "12")
     finally:
         server.stop()
     assert result.returncode == 0, result.stderr
@@ -49,7 +39,7 @@ def test_without_crawl_delay_requests_overlap(tmp_path: Path) -> None:
 def test_user_agent_is_built_from_the_contact_setting_in_force(tmp_path: Path) -> None:
     server = FaultPortal(set())
     try:
-        result = crawl(tmp_path / "a.db", server, "--max-pages", "3",
+        result = crawl(tmp_path / "a.db", server.url, "--max-pages", "3",
                        "-s", "ARCHIVER_CONTACT_URL=https://archive.example.org/lien-he")  # fmt: skip
     finally:
         server.stop()

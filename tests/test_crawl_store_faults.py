@@ -6,7 +6,6 @@ resumes)."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -16,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from archiver import demo
+from tests import crawling
+from tests.crawling import ROOT, q
 
-ROOT = Path(__file__).resolve().parents[1]
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "ARCHIVER_PROGRESS_INTERVAL=0",
-        "-s", "ARCHIVER_BATCH_SIZE=10", "-s", "ARCHIVER_COMMIT_INTERVAL=1"]  # fmt: skip
+SMALL_BATCHES = ["-s", "ARCHIVER_BATCH_SIZE=10", "-s", "ARCHIVER_COMMIT_INTERVAL=1"]
 ALL = {a.title for a in demo.articles()}
 
 
@@ -32,15 +31,7 @@ def site() -> Iterator[str]:
 
 
 def crawl_cmd(db: Path, url: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "archiver.cli", "crawl", "demo", "--db", str(db), "--base-url", url, *FAST, *extra]
-
-
-def q(db: Path, sql: str) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+    return crawling.crawl_cmd(db, url, *SMALL_BATCHES, *extra)
 
 
 HOLD = """import sqlite3, sys, time

@@ -1,0 +1,49 @@
+"""Helpers of the crawl tests: run the archiver as a user does (a subprocess of the CLI) and read
+the archive it wrote."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# A server on 127.0.0.1 answers at once: no need to be gentle with it. No progress line.
+QUICK = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+         "-s", "ARCHIVER_PROGRESS_INTERVAL=0"]  # fmt: skip
+
+
+def archiver_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "archiver.cli", *args]
+
+
+def crawl_cmd(db: Path, base_url: str, *extra: str, portal: str = "demo") -> list[str]:
+    """``archiver crawl PORTAL`` fetched from the mirror ``base_url``, quick settings first."""
+    return archiver_cmd("crawl", portal, "--db", str(db), "--base-url", base_url, *QUICK, *extra)
+
+
+def crawl(db: Path, base_url: str, *extra: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(crawl_cmd(db, base_url, *extra), capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+def q(db: Path, sql: str, *args: object) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def last_run(db: Path, columns: str = "status, reason, complete") -> tuple:
+    return q(db, f"SELECT {columns} FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nobody listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
