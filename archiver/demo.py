@@ -278,10 +278,17 @@ class _QuietHandler(SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a crawler that hangs up (a stopped crawl, a refused page) is no error of the site
+
+
 def serve(directory: Path = SITE_DIR, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """Serve ``directory`` on ``host`` at a free port in a daemon thread; ``.shutdown()`` stops it."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer((host, 0), handler)
+    server = _QuietServer((host, 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True, name="demo-site").start()
     return server
 
