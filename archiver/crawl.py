@@ -24,10 +24,14 @@ from scrapy.settings import Settings
 from scrapy.settings import default_settings as scrapy_defaults
 
 from archiver import settings as archiver_settings
+from archiver.capture.warc import WarcStore, repair
 from archiver.exceptions import UsageError
+from archiver.ingest import Ingestor, archive_history
+from archiver.items import WarcFileEvent
 from archiver.normalize import parse_datetime
 from archiver.profiles import Profile
 from archiver.runs import Observation, Plan, judge
+from archiver.site import Site
 from archiver.store.writer import Run, Writer
 
 log = logging.getLogger(__name__)
@@ -35,12 +39,103 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class CrawlContext:
-    """What one portal's crawl is given: the shared writer, its run, its profile and plan."""
+    """What one portal's crawl is given: the shared writer, its run, its profile and plan, its
+    URL space, its WARC files and its ingest path."""
 
     writer: Writer
     run: Run
     profile: Profile
     plan: Plan
+    site: Site
+    ingestor: Ingestor
+    warc: WarcStore | None = None
+    own_writer: bool = False
+
+    def close_warc(self) -> None:
+        """Close the portal's current WARC file (its records are flushed already)."""
+        if self.warc is not None:
+            path = self.warc.path
+            self.warc.close()
+            if path is not None:
+                self.writer.add(self.run, WarcFileEvent(self.warc.relative(path), self.run.portal, closed=True))
+
+
+def warc_dir(settings: Settings, db: str | Path) -> Path | None:
+    """Where WARC files go: ARCHIVER_WARC_DIR, else ``warc/`` beside the archive; None when off."""
+    if not settings.getbool("ARCHIVER_WARC_ENABLED", True):
+        return None
+    configured = settings.get("ARCHIVER_WARC_DIR") or ""
+    return Path(configured) if configured else Path(db).parent / "warc"
+
+
+def open_warc(writer: Writer, run: Run, profile: Profile, settings: Settings, db: str | Path) -> WarcStore | None:
+    """The portal's WARC store for this run, after repairing files a killed run left half-written."""
+    root = warc_dir(settings, db)
+    if root is None:
+        return None
+    store = WarcStore(root, profile.slug, base=Path(db).parent, max_bytes=settings.getint("ARCHIVER_WARC_MAX_MB", 1000)
+                      * 2**20, operator=settings.get("ARCHIVER_CONTACT_URL") or "")  # fmt: skip
+    closed = {r["path"] for r in writer.archive.query("SELECT path FROM warc_files WHERE portal = ? AND closed_at "
+                                                      "IS NOT NULL", (profile.slug,))}  # fmt: skip
+    for path in sorted(store.dir.glob("*.warc.gz")) if store.dir.exists() else []:
+        rel = store.relative(path)
+        if rel in closed or _writing_elsewhere(path):
+            continue
+        removed = repair(path)
+        if removed:
+            log.warning("%s: cut %d bytes of a record a killed crawl left half-written", rel, removed)
+        writer.add(run, WarcFileEvent(rel, profile.slug))
+        writer.add(run, WarcFileEvent(rel, profile.slug, closed=True))
+    store.on_open = lambda path: writer.add(run, WarcFileEvent(store.relative(path), profile.slug))
+    writer.before_commit.append(store.sync)
+    return store
+
+
+def _writing_elsewhere(path: Path) -> bool:
+    """A file named for a live process other than this one (another archive sharing the directory)."""
+    import os
+
+    parts = path.name.rsplit("-", 1)
+    pid = parts[-1].split(".")[0] if len(parts) == 2 else ""
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def make_context(writer: Writer, profile: Profile, settings: Settings, db: str | Path, base_url: str | None,
+                 full: bool) -> CrawlContext:  # fmt: skip
+    """Open a portal's run: its plan, its ``running`` row, its WARC store and its ingestor."""
+    plan = plan_for(writer, profile, settings)
+    site = Site.of(profile, base_url)
+    run = writer.open_run(profile, site.fetch_origin, "full" if full else "incremental")
+    store = open_warc(writer, run, profile, settings, db)
+    fixed = settings.get("ARCHIVER_NOW")
+    now = parse_datetime(fixed) if fixed else None
+    ingestor = Ingestor(site, now=now if isinstance(now, datetime) else datetime.now(UTC),
+                        history=archive_history(writer.archive, Path(db).parent, profile.slug), warc=store)  # fmt: skip
+    ingestor.on_warc_error = writer.fail
+    return CrawlContext(writer, run, profile, plan, site, ingestor, store)
+
+
+def standalone_context(crawler: Any, profile: Profile, base_url: str | None) -> CrawlContext:
+    """A bare ``scrapy crawl portal``: a writer and a run of its own (the archive at ARCHIVER_DB),
+    closed by the pipeline when the spider closes."""
+    s = crawler.settings
+    db = s.get("ARCHIVER_DB")
+    writer = Writer(db, batch_size=s.getint("ARCHIVER_BATCH_SIZE", 50),
+                    interval=s.getfloat("ARCHIVER_COMMIT_INTERVAL", 30.0),
+                    retry_for=s.getfloat("ARCHIVER_STORE_RETRY_SECONDS", 300.0),
+                    cache_mb=s.getint("ARCHIVER_CACHE_MB", 256))  # fmt: skip
+    ctx = make_context(writer, profile, s, db, base_url, s.getbool("ARCHIVER_FULL", True))
+    ctx.own_writer = True
+    crawler.archiver = ctx
+    return ctx
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -203,10 +298,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     crawlers = []
     try:
         for profile in profiles:
-            plan = plan_for(writer, profile, settings)
-            origin = (base_url or profile.base_url).rstrip("/")
-            run = writer.open_run(profile, origin, "full" if full else "incremental")
-            ctx = CrawlContext(writer, run, profile, plan)
+            ctx = make_context(writer, profile, settings, db, base_url, full)
             crawler = process.create_crawler(PortalSpider)
             crawler.archiver = ctx  # type: ignore[attr-defined]  # read by the spider and the store pipeline
             contexts.append(ctx)
@@ -230,6 +322,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
             ticker.stop()
         for ctx in contexts:
             if not ctx.run.finished:
+                ctx.close_warc()
                 _close_unfinished(ctx, stopper.reason or "the crawl ended before the portal's run was closed")
         rows = []
         for ctx in contexts:

@@ -1,6 +1,8 @@
-"""The typed records that flow from extraction to the store: the data contract.
+"""The typed records that flow from a fetch to the store: the data contract.
 
-``Article`` is what a parsed article page gives; ``ListingPage`` is what a listing page gives.
+``Capture`` is one HTTP response as received (from the live portal, a mirror, a WARC file or the
+Wayback Machine); ``Article`` is what a parsed article page gives; ``ListingPage`` is what a
+listing page gives.
 Both are plain dataclasses: Scrapy pipelines accept them as items (itemadapter supports
 dataclasses), and the extractors build them without importing Scrapy.
 """
@@ -11,6 +13,67 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One HTTP response as received, and where its bytes are kept.
+
+    ``headers`` and ``body`` are a matched pair: the body is encoded as the headers'
+    ``Content-Encoding`` says (none, when the crawler decoded it); ``content()`` gives the entity
+    body decoded. ``source`` is ``live`` (the portal), ``mirror`` (a copy the crawl was pointed
+    at), ``warc`` (read back from a WARC file) or ``wayback``. ``warc_file`` (relative to the
+    archive's directory), ``warc_offset`` and ``record_id`` say where the response record is.
+    """
+
+    url: str  # requested
+    final_url: str  # after redirects
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: str  # ISO 8601, UTC
+    source: str = "live"
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    record_id: str | None = None
+    payload_digest: str | None = None
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for k, v in self.headers:
+            if k.lower() == low:
+                return v
+        return None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("Content-Type")
+
+    def content(self) -> bytes:
+        """The entity body with its Content-Encoding (gzip, deflate, br) undone. Never raises on
+        page bytes: an encoding that cannot be undone gives the bytes as they are."""
+        encoding = (self.header("Content-Encoding") or "").strip().lower()
+        body = self.body
+        for enc in [e.strip() for e in encoding.split(",") if e.strip()][::-1]:
+            try:
+                if enc in ("gzip", "x-gzip"):
+                    import gzip
+
+                    body = gzip.decompress(body)
+                elif enc == "deflate":
+                    import zlib
+
+                    try:
+                        body = zlib.decompress(body)
+                    except zlib.error:
+                        body = zlib.decompress(body, -zlib.MAX_WBITS)
+                elif enc == "br":
+                    import brotli  # type: ignore[import-not-found]
+
+                    body = brotli.decompress(body)
+            except Exception:  # noqa: BLE001 - a body that does not decode is kept as received
+                return body
+        return body
 
 
 @dataclass
@@ -90,3 +153,33 @@ class FetchError:
     status: int | None
     error: str
     attempts: int = 1
+
+
+@dataclass(frozen=True)
+class RecordedCapture:
+    """A response written to a WARC file, as the archive indexes it (``captures``)."""
+
+    portal: str
+    kind: str  # article, listing, robots, other
+    target_uri: str
+    canonical_url: str | None
+    status: int
+    fetched_at: str
+    source: str
+    content_type: str | None
+    payload_digest: str | None
+    record_type: str  # response or revisit
+    record_id: str
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    refers_to: str | None = None
+
+
+@dataclass(frozen=True)
+class WarcFileEvent:
+    """A WARC file opened (or closed cleanly) by a run: files never closed are repaired."""
+
+    path: str
+    portal: str
+    closed: bool = False

@@ -27,6 +27,12 @@ ARCHIVER_COMMIT_INTERVAL = 30.0
 ARCHIVER_STORE_RETRY_SECONDS = 300.0
 # Contact URL put into the User-Agent so that portal operators can reach the archive's operator.
 ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver"
+# Keep every response the crawler receives in WARC/1.1 files (see README "What is kept").
+ARCHIVER_WARC_ENABLED = True
+# Where: one directory per portal under it. Empty: "warc" beside the archive (data/warc).
+ARCHIVER_WARC_DIR = ""
+# A WARC file is closed and the next one started at this size, in MB.
+ARCHIVER_WARC_MAX_MB = 1000
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""
@@ -91,12 +97,8 @@ DEPTH_PRIORITY = 0
 # No telnet console or remote-control server: nobody should be able to steer a cron crawl.
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
-# Validate, deduplicate, then store: one job per pipeline.
-ITEM_PIPELINES = {
-    "pipelines.validate.ValidatePipeline": 100,
-    "pipelines.dedupe.DedupePipeline": 200,
-    "pipelines.store.StorePipeline": 300,
-}
+# Captured article pages go through the one ingest path (extract, validate, dedupe, store).
+ITEM_PIPELINES = {"pipelines.ingest.IngestPipeline": 300}
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
@@ -108,6 +110,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.safety.CrawlDelayRobotsMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "spiders.safety.BackoffRetryMiddleware": 550,
+    # Next to the downloader: every response recorded in WARC before Scrapy decompresses it.
+    "spiders.warc.WarcMiddleware": 900,
 }
 # Redirect chains longer than this are failures (loops end here too).
 REDIRECT_MAX_TIMES = 10

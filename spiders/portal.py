@@ -18,17 +18,34 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from archiver.extract import extract_article, extract_listing
-from archiver.items import FetchError, GoneArticle
-from archiver.normalize import canonical_url, parse_datetime
+from archiver.extract import extract_listing
+from archiver.items import Capture, FetchError, GoneArticle
+from archiver.normalize import parse_datetime
 from archiver.profiles import Profile, get_portal
-from archiver.runs import Plan
+from archiver.site import Site
+
+
+def capture_of(response: Response, source: str) -> Capture:
+    """A response as the spider received it (Scrapy has decoded its Content-Encoding; the WARC
+    record, written before that, holds it as sent), with the location of its WARC record."""
+    request = response.request
+    meta = request.meta if request is not None else {}
+    warc = meta.get("archiver_warc") or {}
+    redirects = meta.get("redirect_urls") or []
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items() for v in vs
+                    if k.lower() not in (b"content-encoding", b"transfer-encoding"))  # fmt: skip
+    return Capture(
+        url=redirects[0] if redirects else response.url, final_url=response.url, status=response.status,
+        headers=headers, body=response.body,
+        fetched_at=warc.get("fetched_at") or datetime.now(UTC).isoformat(timespec="seconds"), source=source,
+        warc_file=warc.get("file"), warc_offset=warc.get("offset"), record_id=warc.get("record_id"),
+        payload_digest=warc.get("digest"),
+    )  # fmt: skip
 
 
 class PortalSpider(scrapy.Spider):
@@ -40,9 +57,9 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("PortalSpider needs -a portal=<slug>")
         self.profile = profile or get_portal(portal)
         self.portal = self.profile.slug
-        # Where to fetch from: the portal itself, or a mirror of it.
-        self.fetch_origin = (base_url or self.profile.base_url).rstrip("/")
-        self.fetch_host = urlsplit(self.fetch_origin).netloc.lower()
+        # Where to fetch from (the portal itself, or a mirror of it), and which URLs are its own.
+        self.site = Site.of(self.profile, base_url or None)
+        self.fetch_origin = self.site.fetch_origin
         self.now: datetime | None = None
         self.fetch_errors = 0
         self.stopping = False
@@ -75,9 +92,16 @@ class PortalSpider(scrapy.Spider):
         spider.max_fetch_errors = settings.getint("ARCHIVER_MAX_FETCH_ERRORS", 0)
         spider.max_depth = settings.getint("ARCHIVER_MAX_LISTING_DEPTH", 0)
         spider.max_next = settings.getint("ARCHIVER_MAX_NEXT_LINKS", 0)
-        # What the archive already holds: given by the crawl runner (none for a bare `scrapy crawl`).
+        # What the archive already holds: given by the crawl runner. A bare `scrapy crawl portal`
+        # has no runner: a context of its own is opened for it (the archive at ARCHIVER_DB).
         ctx = getattr(crawler, "archiver", None)
-        plan = ctx.plan if ctx is not None else Plan()
+        if ctx is None:
+            from archiver.crawl import standalone_context
+
+            ctx = standalone_context(crawler, spider.profile, kwargs.get("base_url") or None)
+        spider.site = ctx.site
+        spider.fetch_origin = ctx.site.fetch_origin
+        plan = ctx.plan
         spider.known = plan.known
         spider.revisit = [] if spider.full else plan.revisit
         if spider.full or not plan.walked_before:
@@ -88,47 +112,12 @@ class PortalSpider(scrapy.Spider):
     def mode(self) -> str:
         return "full" if self.full else "incremental"
 
-    # -- URLs ------------------------------------------------------------------------------
-    def may_fetch(self, url: str) -> bool:
-        """Only the fetch origin and the portal's own hosts (subdomains when the profile says)."""
-        return urlsplit(url).netloc.lower() == self.fetch_host or self.profile.owns(url)
-
+    # -- URLs: the portal's URL space is the pure Site object ------------------------------
     def to_fetch(self, url: str) -> str | None:
-        """The URL to request for a link found on a page, or None if it leaves the portal."""
-        try:
-            parts = urlsplit(url)
-        except ValueError:  # a URL urllib cannot parse is not followed
-            self.crawler.stats.inc_value("archiver/links/malformed")
-            return None
-        if parts.scheme not in ("http", "https"):
-            return None
-        if parts.netloc.lower() == self.fetch_host:
-            return url
-        if self.profile.owns(url):
-            # A link to the portal's own host while crawling a mirror: fetch it from the mirror.
-            o = urlsplit(self.fetch_origin)
-            return urlunsplit((o.scheme, o.netloc, parts.path, parts.query, ""))
-        return None
-
-    def canonical(self, url: str) -> str:
-        return canonical_url(
-            url,
-            keep_params=self.profile.get("urls.keep_params"),
-            drop_params=self.profile.get("urls.drop_params", ()),
-            origin=self.profile.base_url,
-            hosts=(*self.profile.hosts, self.fetch_host),
-        )
-
-    def fetch_form(self, url: str) -> str:
-        """The canonical URL spelled on the fetch origin: tracking parameters dropped before
-        requesting, so the same article listed twice is fetched once."""
-        return self.on_origin(self.canonical(url))
-
-    def on_origin(self, canonical: str) -> str:
-        """A canonical URL spelled on the fetch origin (the portal itself, or its mirror)."""
-        canon = urlsplit(canonical)
-        o = urlsplit(self.fetch_origin)
-        return urlunsplit((o.scheme, o.netloc, canon.path, canon.query, ""))
+        target = self.site.to_fetch(url)
+        if target is None and "://" in url and url.split("://", 1)[0].lower() in ("http", "https"):
+            self.crawler.stats.inc_value("archiver/links/offsite_or_malformed")
+        return target
 
     def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
         """A request within the page cap, or None once the cap is spent."""
@@ -142,15 +131,16 @@ class PortalSpider(scrapy.Spider):
 
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for start in self.profile.start_urls:
-            url = urljoin(self.fetch_origin + "/", start)
+        for url in self.site.start_urls():
             self.requested.add(url)
-            req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0})
+            req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0},
+                               meta={"kind": "listing"})  # fmt: skip
             if req is not None:
                 yield req
         for url in self.revisit:
-            self.requested.add(self.fetch_form(url))
-            req = self.request(self.fetch_form(url), self.parse_article, meta={"known": True}, dont_filter=True)
+            target = self.site.fetch_form(url)
+            self.requested.add(target)
+            req = self.request(target, self.parse_article, meta={"known": True, "kind": "article"}, dont_filter=True)
             if req is not None:
                 self.crawler.stats.inc_value("archiver/revisit")
                 yield req
@@ -169,7 +159,7 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("archiver/links/offsite")
                 continue
             try:
-                canon = self.canonical(target)
+                canon = self.site.canonical(target)
             except ValueError:  # a URL that cannot be canonicalised is not followed
                 self.crawler.stats.inc_value("archiver/links/malformed")
                 continue
@@ -180,13 +170,13 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("archiver/links/known")
                 continue
             new_in_archive += 1
-            url = self.on_origin(canon)  # canonicalised once per link
+            url = self.site.on_origin(canon)  # canonicalised once per link
             if url in self.requested:
                 continue
             self.requested.add(url)
             # The spider dedupes article requests itself; Scrapy's filter would also swallow the
             # second hop of a redirect loop, which must end as a recorded failure.
-            req = self.request(url, self.parse_article, dont_filter=True)
+            req = self.request(url, self.parse_article, dont_filter=True, meta={"kind": "article"})
             if req is not None:
                 yield req
         stale = 0 if new_in_archive else stale + 1
@@ -223,28 +213,17 @@ class PortalSpider(scrapy.Spider):
             followed += 1
             self.requested.add(target)
             req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty,
-                                                                       "depth": depth + 1})  # fmt: skip
+                                                                       "depth": depth + 1}, meta={"kind": "listing"})  # fmt: skip
             if req is not None:
                 yield req
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        """The page as captured: extraction is ingest's business, not the spider's."""
         self.crawler.stats.inc_value("archiver/pages/article")
-        if not hasattr(response, "text"):
-            self.crawler.stats.inc_value("archiver/pages/not_text")
-            return
-        # Extract against the canonical URL, so that links and images in the stored HTML point
-        # at the portal, not at the mirror the page was fetched from.
-        canonical = self.canonical(response.url)
-        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1") or None
-        art = extract_article(response.body, canonical, profile=self.profile, now=self.now, content_type=content_type)
-        art.portal = self.portal
-        art.fetched_url = response.url
-        art.canonical_url = canonical
-        art.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
         if response.request is not None and response.request.meta.get("redirect_urls"):
             # Moved (301): the article is kept under its new URL and recognised by its text.
             self.crawler.stats.inc_value("archiver/pages/redirected")
-        yield art
+        yield capture_of(response, source="mirror" if self.site.is_mirror else "live")
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
@@ -270,6 +249,6 @@ class PortalSpider(scrapy.Spider):
                                     "(ARCHIVER_MAX_FETCH_ERRORS)", self.portal, self.fetch_errors, pages)  # fmt: skip
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason="too_many_errors"))
         if status in (404, 410) and request is not None and request.callback == self.parse_article:
-            canon = self.canonical(url)
+            canon = self.site.canonical(url)
             if canon in self.known:
                 yield GoneArticle(self.portal, canon, status)

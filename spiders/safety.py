@@ -65,11 +65,11 @@ class SafetyMiddleware:
         return self.resolved[host]
 
     def process_request(self, request: Request) -> None:
-        spider = self.crawler.spider
+        ctx = getattr(self.crawler, "archiver", None)  # the portal's Site, given by the crawl runner
         url = request.url
-        if hasattr(spider, "may_fetch") and not spider.may_fetch(url):
-            raise Refused(f"offsite: {urlsplit(url).netloc} is not a host of portal {spider.portal}")
-        allow = self.allow_private or bool(getattr(spider, "profile", None) and spider.profile.get("allow_private"))
+        if ctx is not None and not ctx.site.may_fetch(url):
+            raise Refused(f"offsite: {urlsplit(url).netloc} is not a host of portal {ctx.site.portal}")
+        allow = self.allow_private or bool(ctx is not None and ctx.site.profile.get("allow_private"))
         if allow:
             return None
         host = (urlsplit(url).hostname or "").strip("[]")

@@ -11,6 +11,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from archiver.extract import extract_article, extract_listing
+from archiver.items import Capture
 from archiver.profiles import get_portal
 from spiders.portal import PortalSpider
 
@@ -64,7 +65,10 @@ def test_spider_parsing_never_raises(case: tuple[int, bytes]) -> None:
     i, data = case
     slug = PAGES[i].parent.parent.name
     if slug not in SPIDERS:
-        crawler = get_crawler(PortalSpider, {"ARCHIVER_FULL": True})
+        import tempfile
+
+        db = Path(tempfile.mkdtemp(prefix="fuzz-")) / "archive.db"
+        crawler = get_crawler(PortalSpider, {"ARCHIVER_FULL": True, "ARCHIVER_DB": str(db), "ARCHIVER_WARC_ENABLED": False})
         crawler.spider = crawler._create_spider(portal=slug)
         SPIDERS[slug] = crawler.spider
     sp = SPIDERS[slug]
@@ -73,3 +77,6 @@ def test_spider_parsing_never_raises(case: tuple[int, bytes]) -> None:
     for parse in (sp.parse_listing, sp.parse_article):
         for out in parse(response):
             assert out is not None
+            if isinstance(out, Capture):  # the page goes on through the one ingest path
+                outcome = sp.crawler.archiver.ingestor.ingest(out)
+                assert outcome.item is not None or outcome.dropped

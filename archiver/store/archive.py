@@ -279,9 +279,12 @@ class Archive:
         finally:
             self.conn.row_factory = None
 
-    def save_article(self, art: Article, *, run_id: int | None = None, seen_at: str | None = None) -> str:
+    def save_article(self, art: Article, *, run_id: int | None = None, seen_at: str | None = None,
+                     capture_id: int | None = None, extractor: str | None = None, reason: str = "source") -> str:  # fmt: skip
         """Store ``art``; return ``"new"``, ``"updated"`` (new revision), ``"unchanged"`` or
-        ``"duplicate"`` (already stored in this run under another URL)."""
+        ``"duplicate"`` (already stored in this run under another URL). ``capture_id`` is the
+        capture it was extracted from, ``extractor`` the extractor version, ``reason`` why a
+        changed text is a new revision (``source``, ``reextract``, ``unknown``)."""
         if not art.portal or not art.canonical_url:
             raise ValueError("article without portal or canonical_url")
         seen_at = seen_at or utcnow()
@@ -294,23 +297,25 @@ class Archive:
         if row is None:
             self.conn.execute(
                 f"""INSERT INTO articles (id, portal, url, {", ".join(ARTICLE_FIELDS)}, views, views_raw,
-                    content_hash, revision, first_seen, last_seen, last_run_id, fetched_url)
-                    VALUES (?, ?, ?, {", ".join("?" * len(ARTICLE_FIELDS))}, ?, ?, ?, 1, ?, ?, ?, ?)""",
+                    content_hash, revision, first_seen, last_seen, last_run_id, fetched_url, capture_id)
+                    VALUES (?, ?, ?, {", ".join("?" * len(ARTICLE_FIELDS))}, ?, ?, ?, 1, ?, ?, ?, ?, ?)""",
                 (aid, art.portal, url, *values.values(), art.views, art.views_raw, chash, seen_at, seen_at,
-                 run_id, art.fetched_url),
+                 run_id, art.fetched_url, capture_id),
             )  # fmt: skip
-            self._revision(aid, 1, chash, url, values, seen_at, run_id)
+            self._revision(aid, 1, chash, url, values, seen_at, run_id, capture_id, extractor, "first")
             self._alias(url, aid, seen_at, values)
-            self._views(aid, art, seen_at, run_id, new=True)
+            self._views(aid, art, seen_at, run_id, new=True, capture_id=capture_id)
+            self._link_capture(capture_id, aid)
             return "new"
         aid = row["id"]
         self._alias(url, aid, seen_at, values)
+        self._link_capture(capture_id, aid)
         if run_id is not None and row["last_run_id"] == run_id:
             return "duplicate"
         status = "unchanged"
         if row["content_hash"] != chash:
             revision = int(row["revision"]) + 1
-            self._revision(aid, revision, chash, url, values, seen_at, run_id)
+            self._revision(aid, revision, chash, url, values, seen_at, run_id, capture_id, extractor, reason)
             self.conn.execute(
                 f"""UPDATE articles SET {", ".join(f"{f}=?" for f in ARTICLE_FIELDS)}, content_hash=?,
                     revision=? WHERE id=?""",
@@ -323,18 +328,127 @@ class Archive:
                 if row[f] is None and values[f] is not None:
                     self.conn.execute(f"UPDATE articles SET {f}=? WHERE id=?", (values[f], aid))
         self.conn.execute(
-            "UPDATE articles SET last_seen=?, last_run_id=?, fetched_url=?, gone_at=NULL, http_status=200 WHERE id=?",
-            (seen_at, run_id, art.fetched_url, aid),
+            "UPDATE articles SET last_seen=?, last_run_id=?, fetched_url=?, gone_at=NULL, http_status=200, "
+            "capture_id=coalesce(?, capture_id) WHERE id=?",
+            (seen_at, run_id, art.fetched_url, capture_id, aid),
         )
-        self._views(aid, art, seen_at, run_id)
+        self._views(aid, art, seen_at, run_id, capture_id=capture_id)
         return status
 
+    def reextract(self, aid: str, art: Article, *, capture_id: int | None, extractor: str,
+                  seen_at: str | None = None) -> str:  # fmt: skip
+        """What the current extractor made of the article's stored capture: a new revision
+        (reason ``reextract``) when any field differs from the stored version; ``changed`` or
+        ``unchanged``. No view observation, no ``last_seen``: nothing was fetched."""
+        self.conn.row_factory = sqlite3.Row
+        try:
+            row = self.conn.execute("SELECT * FROM articles WHERE id=?", (aid,)).fetchone()
+        finally:
+            self.conn.row_factory = None
+        if row is None:
+            raise ValueError(f"no article {aid}")
+        values = {f: getattr(art, f) for f in ARTICLE_FIELDS}
+        values["published"] = art.published_iso
+        if all(values[f] == row[f] for f in ARTICLE_FIELDS):
+            return "unchanged"
+        chash = content_hash(art.title, art.body_text)
+        revision = int(row["revision"]) + 1
+        self._revision(aid, revision, chash, row["url"], values, seen_at or utcnow(), None, capture_id, extractor,
+                       "reextract")  # fmt: skip
+        self.conn.execute(
+            f"UPDATE articles SET {', '.join(f'{f}=?' for f in ARTICLE_FIELDS)}, content_hash=?, revision=? WHERE id=?",
+            (*values.values(), chash, revision, aid),
+        )
+        return "changed"
+
+    # -- captures ----------------------------------------------------------------------------
+    def add_capture(self, row: dict[str, Any]) -> int:
+        cols = list(row)
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO captures ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [row[c] for c in cols],
+        )
+        return int(cur.lastrowid or 0)
+
+    def capture_id(self, record_id: str | None) -> int | None:
+        if not record_id:
+            return None
+        found = self.conn.execute("SELECT id FROM captures WHERE record_id=?", (record_id,)).fetchone()
+        return int(found[0]) if found else None
+
+    def _link_capture(self, capture_id: int | None, aid: str) -> None:
+        if capture_id is not None:
+            self.conn.execute("UPDATE captures SET article_id=? WHERE id=?", (aid, capture_id))
+
+    def last_payload(self, canonical: str) -> dict[str, Any] | None:
+        """The URL's last capture that holds (or refers to) a payload: digest, record id, target
+        URI and date of the record holding it (a revisit refers to it)."""
+        row = self.conn.execute(
+            "SELECT payload_digest, record_id, target_uri, fetched_at, record_type, refers_to FROM captures "
+            "WHERE canonical_url=? AND payload_digest IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (canonical,),
+        ).fetchone()
+        if row is None:
+            return None
+        digest, record_id, target, fetched, rtype, refers = row
+        if rtype == "revisit" and refers:
+            original = self.conn.execute(
+                "SELECT record_id, target_uri, fetched_at FROM captures WHERE record_id=?", (refers,)
+            ).fetchone()
+            if original is None:
+                return None
+            record_id, target, fetched = original
+        return {"digest": digest, "record_id": record_id, "target_uri": target, "fetched_at": fetched}
+
+    def payload_location(self, capture_id: int) -> tuple[str | None, int | None, str | None]:
+        """(warc file, offset, payload digest) of the record holding a capture's payload."""
+        row = self.conn.execute(
+            "SELECT warc_file, warc_offset, payload_digest, record_type, refers_to FROM captures WHERE id=?",
+            (capture_id,),
+        ).fetchone()
+        if row is None:
+            return None, None, None
+        warc_file, offset, digest, rtype, refers = row
+        if rtype == "revisit" and refers:
+            original = self.conn.execute(
+                "SELECT warc_file, warc_offset FROM captures WHERE record_id=?", (refers,)
+            ).fetchone()
+            if original is None:
+                return None, None, digest
+            warc_file, offset = original
+        return warc_file, offset, digest
+
+    def latest_revision(self, portal: str, canonical: str) -> dict[str, Any] | None:
+        """The stored latest revision of the article reached under ``canonical``: its content
+        hash, extractor and capture."""
+        row = self.conn.execute(
+            "SELECT a.id, a.content_hash, r.extractor, r.capture_id FROM article_urls u "
+            "JOIN articles a ON a.id = u.article_id "
+            "JOIN article_revisions r ON r.article_id = a.id AND r.revision = a.revision "
+            "WHERE u.url=? AND a.portal=?",
+            (canonical, portal),
+        ).fetchone()
+        if row is None:
+            return None
+        return {"id": row[0], "content_hash": row[1], "extractor": row[2], "capture_id": row[3]}
+
+    def warc_file_event(self, path: str, portal: str, run_id: int | None, *, closed: bool) -> None:
+        if closed:
+            self.conn.execute("UPDATE warc_files SET closed_at=? WHERE path=?", (utcnow(), path))
+        else:
+            self.conn.execute(
+                "INSERT OR IGNORE INTO warc_files (path, portal, run_id, opened_at) VALUES (?, ?, ?, ?)",
+                (path, portal, run_id, utcnow()),
+            )
+
     def _revision(self, aid: str, n: int, chash: str, url: str, values: dict[str, Any], seen_at: str,
-                  run_id: int | None) -> None:  # fmt: skip
+                  run_id: int | None, capture_id: int | None = None, extractor: str | None = None,
+                  reason: str | None = None) -> None:  # fmt: skip
         self.conn.execute(
             f"""INSERT INTO article_revisions (article_id, revision, content_hash, url, {", ".join(values)},
-                seen_at, run_id) VALUES (?, ?, ?, ?, {", ".join("?" * len(values))}, ?, ?)""",
-            (aid, n, chash, url, *values.values(), seen_at, run_id),
+                seen_at, run_id, capture_id, extractor, reason)
+                VALUES (?, ?, ?, ?, {", ".join("?" * len(values))}, ?, ?, ?, ?, ?)""",
+            (aid, n, chash, url, *values.values(), seen_at, run_id, capture_id, extractor, reason),
         )
 
     def _alias(self, url: str, aid: str, seen_at: str, values: dict[str, Any]) -> None:
@@ -346,12 +460,14 @@ class Archive:
             (url, aid, seen_at, values["published"], values["published_raw"]),
         )
 
-    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None, new: bool = False) -> None:
+    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None, new: bool = False,
+               capture_id: int | None = None) -> None:  # fmt: skip
         if art.views is None:
             return
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO view_counts (article_id, seen_at, views, views_raw, run_id) VALUES (?, ?, ?, ?, ?)",
-            (aid, seen_at, art.views, art.views_raw, run_id),
+            "INSERT OR IGNORE INTO view_counts (article_id, seen_at, views, views_raw, run_id, capture_id) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (aid, seen_at, art.views, art.views_raw, run_id, capture_id),
         )
         if cur.rowcount and not new:
             self.conn.execute("UPDATE articles SET views=?, views_raw=? WHERE id=?", (art.views, art.views_raw, aid))

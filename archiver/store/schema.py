@@ -149,6 +149,31 @@ def m004_truthful_runs() -> list[str]:
     ]
 
 
+@migration
+def m005_captures() -> list[str]:
+    """Keep what was fetched: every response the crawler received is a capture, its bytes in a
+    WARC file; every revision says which capture it came from, which extractor made it, and
+    why it exists."""
+    return [
+        """CREATE TABLE captures (
+            id INTEGER PRIMARY KEY, portal TEXT NOT NULL, run_id INTEGER, kind TEXT NOT NULL,
+            target_uri TEXT NOT NULL, canonical_url TEXT, status INTEGER, fetched_at TEXT NOT NULL,
+            source TEXT NOT NULL, content_type TEXT, payload_digest TEXT, record_type TEXT,
+            record_id TEXT NOT NULL UNIQUE, warc_file TEXT, warc_offset INTEGER, warc_length INTEGER,
+            refers_to TEXT, article_id TEXT)""",
+        "CREATE INDEX idx_captures_canonical ON captures(canonical_url, id)",
+        "CREATE INDEX idx_captures_article ON captures(article_id, id)",
+        "ALTER TABLE article_revisions ADD COLUMN capture_id INTEGER",
+        "ALTER TABLE article_revisions ADD COLUMN extractor TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN reason TEXT",
+        "ALTER TABLE view_counts ADD COLUMN capture_id INTEGER",
+        "ALTER TABLE articles ADD COLUMN capture_id INTEGER",
+        """CREATE TABLE warc_files (
+            path TEXT PRIMARY KEY, portal TEXT NOT NULL, run_id INTEGER, opened_at TEXT NOT NULL,
+            closed_at TEXT)""",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.items import Article, FetchError, GoneArticle
+from archiver.exceptions import ArchiverError
+from archiver.items import Article, FetchError, GoneArticle, RecordedCapture, WarcFileEvent
 from archiver.provinces import MERGER_DAY, merged_province
 from archiver.runs import RunCounts
 from archiver.store.archive import Archive, utcnow
@@ -77,6 +78,9 @@ class Writer:
         self.runs: dict[int, Run] = {}
         self.failed: str | None = None  # why storing stopped for good
         self.on_failure: list[Callable[[str], None]] = []
+        self.on_outcome: list[Callable[[Run, Any, str], None]] = []  # after a commit, per item
+        # Called before each commit: what the batch refers to (WARC records) is made durable first.
+        self.before_commit: list[Callable[[], None]] = []
         self.last_commit = clock()
         self.failing_since: float | None = None
         self.attempts = 0
@@ -113,7 +117,8 @@ class Writer:
         if pages is not None:
             run.counts.pages = pages
         if self.failed:
-            run.counts.store_errors += 1
+            if _is_article(item):
+                run.counts.store_errors += 1
             return
         self.pending.append((run, item))
         if len(self.pending) >= self.batch_size or self.clock() - self.last_commit >= self.interval:
@@ -162,11 +167,18 @@ class Writer:
                     self.archive.path, _describe(exc), len(self.pending), wait)  # fmt: skip
         self.next_attempt = now + wait
 
+    def fail(self, why: str) -> None:
+        """Stop storing (a WARC file cannot be written): what is pending is not stored, runs fail."""
+        if not self.failed:
+            self._give_up(why)
+
     def _give_up(self, why: str) -> None:
         self.failed = why
-        for run, _ in self.pending:
-            run.counts.store_errors += 1
-        lost = len(self.pending)
+        lost = 0
+        for run, item in self.pending:
+            if _is_article(item):
+                run.counts.store_errors += 1
+                lost += 1
         self.pending = []
         log.error("storing stopped: %s; %d item(s) not stored (the next run fetches them again)", why, lost)
         for callback in self.on_failure:
@@ -202,26 +214,51 @@ class Writer:
             _count(counts[run.id], outcome)
         for run_id, c in counts.items():
             self.archive.progress(run_id, c)
+        for hook in self.before_commit:
+            try:
+                hook()
+            except ArchiverError as exc:  # a WARC file that cannot be synced: the batch waits, retried
+                raise OSError(str(exc)) from None
         conn.execute("COMMIT")
         for run, item, outcome in results:  # committed: now they count
             _count(run.counts, outcome)
-            if outcome == "new" and isinstance(item, Article) and merged_province(run.province or ""):
-                if (item.published_iso or "") >= MERGER_DAY:
+            for callback in self.on_outcome:
+                callback(run, item, outcome)
+            art = getattr(item, "article", item)
+            if outcome == "new" and isinstance(art, Article) and merged_province(run.province or ""):
+                if (art.published_iso or "") >= MERGER_DAY:
                     run.after_merger += 1
 
     def _item_failed(self, run: Run, item: Any, exc: BaseException) -> str:
         conn = self.archive.conn
         conn.execute("ROLLBACK TO item")
         conn.execute("RELEASE item")
-        url = getattr(item, "canonical_url", None) or getattr(item, "url", None) or "?"
+        inner = getattr(item, "article", item)
+        url = str(getattr(inner, "canonical_url", None) or getattr(inner, "url", None) or getattr(item, "target_uri", "?"))
         reason = _describe(exc)[:300]
         log.error("%s: could not store %s (%s)", run.portal, url, reason)
         if run.first_store_error is None:
             run.first_store_error = f"{url} ({reason})"
         self.archive.record_errors(run.id, run.portal, [(url, None, reason, 1)], stage="store")
-        return "store_error"
+        return "store_error" if _is_article(item) else "noop"
 
     def _apply(self, run: Run, item: Any) -> str:
+        from archiver.ingest import Ingested, Reextracted
+
+        if isinstance(item, Ingested):
+            art = item.article
+            return self.archive.save_article(art, run_id=run.id, seen_at=art.fetched_at,
+                                             capture_id=self.archive.capture_id(item.record_id),
+                                             extractor=item.extractor, reason=item.reason)  # fmt: skip
+        if isinstance(item, RecordedCapture):
+            self.archive.add_capture(dict(vars(item)) | {"run_id": run.id})
+            return "capture"
+        if isinstance(item, Reextracted):
+            return self.archive.reextract(item.article_id, item.article, capture_id=item.capture_id,
+                                          extractor=item.extractor)  # fmt: skip
+        if isinstance(item, WarcFileEvent):
+            self.archive.warc_file_event(item.path, item.portal, run.id, closed=item.closed)
+            return "noop"
         if isinstance(item, Article):
             return self.archive.save_article(item, run_id=run.id, seen_at=item.fetched_at)
         if isinstance(item, GoneArticle):
@@ -265,6 +302,11 @@ class Writer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_article(item: Any) -> bool:
+    """Items whose loss is an article not stored (captures and file events are bookkeeping)."""
+    return isinstance(item, Article) or isinstance(getattr(item, "article", None), Article)
 
 
 def _copy(c: RunCounts) -> RunCounts:

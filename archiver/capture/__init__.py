@@ -1,0 +1,1 @@
+"""Keep it raw: captures of responses (WARC files), and their sources."""

@@ -1,0 +1,89 @@
+"""Hand each captured article page to ``archiver.ingest`` (extract, validate, dedupe) and what it
+gives, with gone articles and failed fetches, to the archive's one writer; close the run.
+
+The crawl runner gives the crawler a ``CrawlContext`` (the shared writer, this portal's run, its
+site, its ingestor); this pipeline only adapts Scrapy's calls to it and counts in stats.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import DropItem
+
+from archiver.items import Capture, FetchError, GoneArticle
+from archiver.provinces import MERGER_DAY
+from archiver.runs import Observation, RunCounts, judge
+
+
+class IngestPipeline:
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> IngestPipeline:
+        return cls(crawler)
+
+    @property
+    def ctx(self) -> Any:
+        return getattr(self.crawler, "archiver", None)
+
+    def _pages(self) -> int:
+        stats = self.crawler.stats
+        return (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)
+
+    def process_item(self, item: Any) -> Any:
+        ctx = self.ctx
+        if ctx is None:
+            return item
+        stats = self.crawler.stats
+        if isinstance(item, Capture):
+            outcome = ctx.ingestor.ingest(item)
+            stats.inc_value("archiver/extracted")
+            for name, present in outcome.fill.items():
+                if present:
+                    stats.inc_value(f"archiver/filled/{name}")
+            if outcome.item is None:
+                reason = outcome.dropped or "dropped"
+                if reason.startswith("not an article"):
+                    stats.inc_value("archiver/validate/not_article")
+                else:
+                    stats.inc_value("archiver/dedupe/duplicate_url")
+                raise DropItem(reason)
+            stats.inc_value("archiver/validate/ok")
+            ctx.writer.add(ctx.run, outcome.item, pages=self._pages())
+            return outcome.item
+        if isinstance(item, GoneArticle | FetchError):
+            ctx.writer.add(ctx.run, item, pages=self._pages())
+        return item
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        ctx = self.ctx
+        if ctx is None or ctx.run.finished:
+            return
+        writer, run = ctx.writer, ctx.run
+        writer.flush(block=True)
+        obs = Observation.from_stats(self.crawler.stats.get_stats(), reason)
+        counts = RunCounts(**vars(run.counts))
+        counts.pages, counts.not_articles = obs.pages, obs.not_articles
+        notes = []
+        if run.after_merger:
+            note = (f"{run.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
+                    f"{ctx.profile.province}, merged into {ctx.profile.new_unit}: still in use, or misdated?")  # fmt: skip
+            spider.logger.warning(note)
+            notes.append(note)
+        previous = None
+        if not writer.failed:
+            try:
+                previous = writer.archive.last_complete_run(run.portal)
+            except Exception:  # noqa: BLE001 - a read that fails only loses the comparison
+                previous = None
+        verdict = judge(obs, counts, store_failure=writer.failed, previous=previous, profile=ctx.profile, notes=notes)
+        if verdict.status != "ok":
+            spider.logger.warning("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
+        ctx.close_warc()
+        writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill)
+        if ctx.own_writer:
+            writer.close()
