@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import click
 
-from archiver.exceptions import ArchiverError
+from archiver.exceptions import ArchiverError, UnknownPortal
 from archiver.profiles import get_portal, portals
 
 DEFAULT_DB = "data/archive.db"
@@ -352,6 +352,86 @@ def demo(db: str, site: Path | None) -> None:
         sys.exit(EXIT_FAILED)
 
 
+@main.command()
+@DB_OPTION
+@click.option("--portal", "portal_slugs", multiple=True, help="Only this portal (repeatable).")
+@click.option("--since", help="Only articles published on or after this day (YYYY, YYYY-MM or YYYY-MM-DD).")
+def reparse(db: str, portal_slugs: tuple[str, ...], since: str | None) -> None:
+    """Re-extract stored captures with the current extractors, with no network.
+
+    An article whose extraction changed gets a new revision with reason "reextract"; nothing is
+    fetched, no view count is added. Prints what was read, changed, unchanged and failed.
+
+    Example: archiver reparse --portal haugiang --since 2021
+    """
+    from archiver.lock import ArchiveLock, LockHeld
+    from archiver.offline import reparse as run_reparse
+    from archiver.store.queries import _check_date
+
+    _open(db).close()  # a clear error for a missing or damaged archive
+    try:
+        _check_date("since", since)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    try:
+        with ArchiveLock(db):
+            counts = run_reparse(db, portals=list(portal_slugs) or None, since=since)
+    except LockHeld as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except ArchiverError as exc:
+        _fail(str(exc))
+    click.echo(f"read {counts.read}, changed {counts.changed}, unchanged {counts.unchanged}, failed {counts.failed}, "
+               f"without a stored capture {counts.no_capture}")  # fmt: skip
+    for line in counts.failures[:20]:
+        click.echo(f"  {line}", err=True)
+    if counts.failed:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command(name="import-warc")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--portal", "portal_slug", required=True, help="The portal the WARC files hold pages of.")
+@click.option("--base-url", help="The origin the WARC was recorded from, if a mirror (rewritten onto the portal).")
+@DB_OPTION
+def import_warc_cmd(files: tuple[Path, ...], portal_slug: str, base_url: str | None, db: str) -> None:
+    """Ingest WARC files made by other tools (wget --warc-file, Heritrix, Browsertrix, webrecorder).
+
+    Their response records go through the same path as a crawl; the files are copied under the
+    archive's WARC directory. A damaged record is reported with its file and offset (exit 1);
+    pages of hosts that are not the portal's are refused.
+
+    Example: archiver import-warc demo.warc.gz --portal demo --base-url http://127.0.0.1:8000
+    """
+    from archiver.lock import ArchiveLock, LockHeld
+    from archiver.offline import import_warc
+
+    if base_url is not None:
+        base_url = _check_base_url(base_url)
+    try:
+        get_portal(portal_slug)
+        with ArchiveLock(db):
+            counts = import_warc(db, list(files), portal_slug, base_url=base_url)
+    except LockHeld as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except UnknownPortal as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except ArchiverError as exc:
+        _fail(str(exc))
+    click.echo(f"{counts.files} file(s): {counts.responses} responses of portal {portal_slug}, {counts.articles} article "
+               f"pages: {counts.new} new, {counts.updated} updated, {counts.unchanged} unchanged, {counts.duplicates} "
+               f"duplicates, {counts.not_articles} not articles; {counts.other_pages} other pages")  # fmt: skip
+    for line in counts.bad:
+        click.echo(f"archiver: {line}", err=True)
+    if counts.foreign:
+        hosts = ", ".join(f"{h} ({n})" for h, n in counts.foreign.most_common(5))
+        click.echo(f"archiver: refused pages of hosts that are not portal {portal_slug}'s: {hosts}", err=True)
+    if counts.responses == 0 and counts.foreign:
+        _fail(f"{', '.join(str(f) for f in files)}: no page of portal {portal_slug} (its hosts: "
+              f"{', '.join(get_portal(portal_slug).hosts)}{'; or give --base-url' if not base_url else ''})")  # fmt: skip
+    if counts.bad:
+        sys.exit(EXIT_FAILED)
+
+
 def filter_options(fn: Any) -> Any:
     """--portal, --province, --since, --until, --category: shared by search and export."""
     fn = click.option("--category", help="Category as printed (case and diacritics ignored).")(fn)
@@ -437,7 +517,7 @@ def show(ref: str, db: str, as_json: bool) -> None:
     import difflib
     import json
 
-    from archiver.store.queries import find_article, history, urls_of
+    from archiver.store.queries import captures_of, find_article, history, urls_of
 
     archive = _open(db)
     try:
@@ -446,11 +526,12 @@ def show(ref: str, db: str, as_json: bool) -> None:
             _fail(f"no article with id or URL {ref!r} in {db}")
         revs, views = history(archive.conn, art["id"])
         urls = urls_of(archive.conn, art["id"])
+        captures = captures_of(archive.conn, art["id"])
     finally:
         archive.close()
     if as_json:
-        click.echo(json.dumps({"article": art, "urls": urls, "revisions": revs, "views": views}, ensure_ascii=False,
-                              indent=1))  # fmt: skip
+        click.echo(json.dumps({"article": art, "urls": urls, "revisions": revs, "views": views, "captures": captures},
+                              ensure_ascii=False, indent=1))  # fmt: skip
         return
     click.echo(f"{art['title']}\n{art['url']}\nid {art['id']}  portal {art['portal']}  category {art['category']}")
     click.echo(f"published {art['published'] or '(unreadable)'}  (raw: {art['published_raw']!r})")
@@ -458,6 +539,11 @@ def show(ref: str, db: str, as_json: bool) -> None:
         f"author {art['author'] or '-'}  source {art['source'] or '-'}  views {art['views'] if art['views'] is not None else '-'}"
     )
     click.echo(f"first seen {art['first_seen']}  last seen {art['last_seen']}")
+    if captures:
+        last = captures[-1]
+        click.echo(f"archived copy: capture {last['id']} of {last['fetched_at']} ({last['source']}, "
+                   f"{last['target_uri']}), WARC {last['payload_file']} @ {last['payload_offset']}; "
+                   f"{len(captures)} capture(s) in all; `archiver serve` shows it at /-/capture/{last['id']}")  # fmt: skip
     if len(urls) > 1:
         click.echo(f"Reached under {len(urls)} URLs (the first is canonical):")
         for u in urls:
@@ -482,10 +568,11 @@ def show(ref: str, db: str, as_json: bool) -> None:
                     f"body: {sum(d.startswith('+') for d in diff)} paragraph(s) added, {sum(d.startswith('-') for d in diff)} removed"
                 )
                 changes += [f"    {d[:160]}" for d in diff[:6]]
-        click.echo(
-            f"  {r['revision']}  {r['seen_at']}  {r['content_hash'][:12]}  "
-            + ("first version" if previous is None else "")
-        )
+        why = {"first": "first version", "source": "changed at the portal", "reextract": "re-extracted (our "
+               "extractor changed, the page did not)", "unknown": "changed (the portal or our extractor)"}  # fmt: skip
+        label = why.get(r.get("reason") or "", "first version" if previous is None else "changed")
+        origin = f"  capture {r['capture_id']}, extractor {r['extractor']}" if r.get("capture_id") else ""
+        click.echo(f"  {r['revision']}  {r['seen_at']}  {r['content_hash'][:12]}  {label}{origin}")
         for c in changes:
             click.echo(f"     {c}")
         previous = r

@@ -116,8 +116,8 @@ def make_context(writer: Writer, profile: Profile, settings: Settings, db: str |
     run = writer.open_run(profile, site.fetch_origin, "full" if full else "incremental")
     store = open_warc(writer, run, profile, settings, db)
     fixed = settings.get("ARCHIVER_NOW")
-    now = parse_datetime(fixed) if fixed else None
-    ingestor = Ingestor(site, now=now if isinstance(now, datetime) else datetime.now(UTC),
+    now = parse_datetime(fixed) if fixed else None  # else each page is read against its capture time
+    ingestor = Ingestor(site, now=now if isinstance(now, datetime) else None,
                         history=archive_history(writer.archive, Path(db).parent, profile.slug), warc=store)  # fmt: skip
     ingestor.on_warc_error = writer.fail
     return CrawlContext(writer, run, profile, plan, site, ingestor, store)

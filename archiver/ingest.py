@@ -87,7 +87,10 @@ class Ingestor:
         """The article a capture holds, normalised, on its canonical URL (links in the stored
         HTML point at the portal, not at the mirror it was fetched from)."""
         canonical = self.site.canonical(capture.final_url)
-        art = extract_article(capture.content(), canonical, profile=self.site.profile, now=self.now,
+        # Relative dates ("2 giờ trước") are read against the time the page was captured, so that
+        # re-extracting a stored capture later gives the same date.
+        now = self.now or _time(capture.fetched_at)
+        art = extract_article(capture.content(), canonical, profile=self.site.profile, now=now,
                               content_type=capture.content_type)  # fmt: skip
         return dataclasses.replace(art, portal=self.site.portal, canonical_url=canonical, fetched_url=capture.final_url,
                                    fetched_at=capture.fetched_at)  # fmt: skip
@@ -157,6 +160,13 @@ class Ingestor:
             if self.on_warc_error is not None:
                 self.on_warc_error(f"cannot write WARC: {exc}")
             self.warc = None
+
+
+def _time(iso: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return None
 
 
 def read_stored(base: Path, warc_file: str | None, offset: int | None) -> Capture | None:

@@ -19,6 +19,7 @@ its offset instead of stopping at it.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -324,17 +325,19 @@ def iter_captures(path: Path, *, stored_as: str | None = None) -> Iterator[Captu
         end = 0  # where the last good record ended: a bad one starts there
         try:
             for record in it:
-                offset = it.get_record_offset()
                 capture = None
+                # Read the record before asking its offset: warcio's get_record_offset() reads the
+                # record to its end first, leaving nothing to read.
                 if record.rec_type == "response" and record.http_headers is not None:
                     if (record.http_headers.protocol or "").upper().startswith("HTTP"):
-                        capture = _capture(record, name, offset, "warc")
+                        capture = _capture(record, name, 0, "warc")
                 else:
                     record.content_stream().read()
                 it.read_to_end(record)
+                offset = it.get_record_offset()
                 end = offset + it.get_record_length()
                 if capture is not None:
-                    yield capture
+                    yield dataclasses.replace(capture, warc_offset=offset)
         except Exception as exc:  # noqa: BLE001 - warcio raises several kinds on damaged input
             yield BadRecord(str(path), end, f"{type(exc).__name__}: {exc}"[:300])
 

@@ -298,6 +298,25 @@ def urls_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
         conn.row_factory = None
 
 
+def captures_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
+    """The captures an article was extracted from, oldest first, with where each one's payload
+    is (a revisit's is in the record it refers to)."""
+    conn.row_factory = sqlite3.Row
+    try:
+        return [
+            dict(r)
+            for r in conn.execute(
+                "SELECT c.id, c.fetched_at, c.source, c.target_uri, c.status, c.record_type, c.record_id, "
+                "coalesce(o.warc_file, c.warc_file) AS payload_file, coalesce(o.warc_offset, c.warc_offset) AS "
+                "payload_offset FROM captures c LEFT JOIN captures o ON o.record_id = c.refers_to "
+                "WHERE c.article_id = ? ORDER BY c.id",
+                (article_id,),
+            )
+        ]
+    finally:
+        conn.row_factory = None
+
+
 def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(revisions, view-count series) of one article, oldest first."""
     conn.row_factory = sqlite3.Row
