@@ -24,6 +24,9 @@ TABLES = {
     "article_urls": "Every canonical URL an article was reached under.",
     "view_counts": "View counts as observations in time, one per article per crawl.",
     "crawl_runs": "One row per portal per crawl.",
+    "captures": "Every response recorded in WARC: where its bytes are. /-/capture/<id> replays it (sandboxed).",
+    "warc_files": "The WARC files of the archive.",
+    "fetch_errors": "URLs that failed for good in a run (stage fetch or store).",
 }
 CANNED = {
     "search": {

@@ -24,6 +24,8 @@ fault              what the server does
 ``drip``           article 12 drips its body out over about a second
 ``redesign``       article pages print their date line in an element the profile does not know
 ``relist``         listing pages mark their article links with a class the profile does not know
+``edited``         article 1 has one more sentence (the portal edited it)
+``gzip``           every page is sent gzip-compressed (``Content-Encoding: gzip``) when the client accepts it
 ``hang``           article 2 answers after a minute (a download the crawl's timeout does not end soon)
 ``pager``          the first listing page of a category links to 10,000 listing pages
 ``deadlinks``      a category's pagination never ends, each page listing 4 fresh articles that 404
@@ -124,6 +126,9 @@ class Handler(BaseHTTPRequestHandler):
     def send(
         self, status: int, body: bytes, ctype: str = "text/html; charset=utf-8", headers: dict[str, str] | None = None
     ) -> None:
+        if "gzip" in self.server.faults and "gzip" in self.headers.get("Accept-Encoding", "") and body and not headers:
+            body = gzip.compress(body, mtime=0)  # as servers compress: the same bytes every time
+            headers = {"Content-Encoding": "gzip"}
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -197,6 +202,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(404, b"<html><body><h1>404 Not Found</h1></body></html>")
         if "redesign" in f:
             body = body.replace(b'class="news-info"', b'class="tt-ngay-dang"')
+        if k == 1 and "edited" in f:
+            body = body.replace(b"</strong></p>", "</strong></p><p>Bổ sung: lịch tiếp dân thay đổi.</p>".encode(), 1)
         if k == 12 and "drip" in f:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -161,6 +161,24 @@ def integrity(db: Path) -> None:
     conn.close()
 
 
+def warc_intact(db: Path, *, repaired: bool = False) -> None:
+    """Every WARC file reads to its last complete record, and every record the archive points to
+    is complete and readable. ``repaired``: no file has a half-written tail any more."""
+    from archiver.capture.warc import complete_members, read_capture
+
+    ends = {}
+    for f in (db.parent / "warc").rglob("*.warc.gz"):
+        members, end = complete_members(f)
+        ends[str(f.relative_to(db.parent))] = end
+        if repaired:
+            assert end == f.stat().st_size, f
+            assert subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(f)]).returncode == 0
+    for warc_file, offset, length, rtype in q(db, "SELECT warc_file, warc_offset, warc_length, record_type FROM captures"):
+        assert offset + length <= ends[warc_file], (warc_file, offset)
+        if rtype == "response":
+            assert read_capture(db.parent / warc_file, offset).status in (200, 301, 302, 404, 503)
+
+
 def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
     server = FaultPortal(set(), delay=0.03)
     try:
@@ -179,11 +197,13 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
             proc.wait()
             if db.exists() and q(db, "SELECT name FROM sqlite_master WHERE name = 'crawl_runs'"):
                 integrity(db)
+                warc_intact(db)
                 # a killed run's row shows what it had committed: its counters are written with its articles
                 assert q(db, "SELECT coalesce(sum(new), 0) FROM crawl_runs") == q(db, "SELECT count(*) FROM articles")
         result = crawl(db, server)
         assert result.returncode == 0, result.stderr
         integrity(db)
+        warc_intact(db, repaired=True)
         assert set(q(db, "SELECT url, content_hash FROM articles")) == reference
         statuses = [r[0] for r in q(db, "SELECT status FROM crawl_runs")]
         assert statuses[-1] == "ok" and "running" not in statuses

@@ -60,7 +60,9 @@ NOT_RUN = {
     "archiver crawl --all": "reaches the real portals",
     "archiver serve": "a server that runs until stopped (tests/test_cli_archive.py starts and queries it)",
     "bench.archive": "a 30-minute benchmark",
+    "bench.warc": "a 6-minute benchmark",
     "make ": "the two commands are what CI runs",
+    "archiver import-warc": "needs a WARC made by another tool (tests/test_offline.py makes one with wget and imports it)",
 }
 
 

@@ -325,6 +325,9 @@ def iter_captures(path: Path, *, stored_as: str | None = None) -> Iterator[Captu
         end = 0  # where the last good record ended: a bad one starts there
         try:
             for record in it:
+                if record.format not in ("warc", "warc/1.0", "warc/1.1") and not str(record.format).startswith("warc"):
+                    yield BadRecord(str(path), end, f"not a WARC record (read as {record.format})")
+                    return
                 capture = None
                 # Read the record before asking its offset: warcio's get_record_offset() reads the
                 # record to its end first, leaving nothing to read.
@@ -340,6 +343,10 @@ def iter_captures(path: Path, *, stored_as: str | None = None) -> Iterator[Captu
                     yield dataclasses.replace(capture, warc_offset=offset)
         except Exception as exc:  # noqa: BLE001 - warcio raises several kinds on damaged input
             yield BadRecord(str(path), end, f"{type(exc).__name__}: {exc}"[:300])
+            return
+    size = path.stat().st_size
+    if end < size:  # warcio stops quietly at data it cannot read: a truncated or foreign tail
+        yield BadRecord(str(path), end, f"{size - end} bytes that are no complete WARC record")
 
 
 def records(path: Path) -> list[tuple[int, int, str]]:

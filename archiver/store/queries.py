@@ -357,8 +357,14 @@ EXPORT_FIELDS = {
     "body_html": "Cleaned HTML of the article body (no scripts, absolute URLs).",
     "content_hash": "SHA-256 of title and body text: changes only when the text changes.",
     "revision": "Number of the latest revision (1 for an article never changed).",
+    "revision_reason": "Why the latest revision exists: first, source (the portal changed the page), reextract "
+    "(the same page read by a newer extractor), unknown.",
     "first_seen": "When the archive first stored the article (UTC).",
     "last_seen": "When a crawl last saw the article (UTC).",
+}
+# Export fields that are not columns of articles or portals.
+COMPUTED = {
+    "revision_reason": "(SELECT r.reason FROM article_revisions r WHERE r.article_id = a.id AND r.revision = a.revision)",
 }
 DEFAULT_EXPORT_FIELDS = [f for f in EXPORT_FIELDS if f not in ("body_html",)]
 
@@ -371,7 +377,7 @@ def iter_articles(
     if unknown:
         raise QueryError(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(EXPORT_FIELDS)}")
     cond, params = where(conn, f)
-    cols = ", ".join(f"p.{x}" if x in ("province", "new_unit") else f"a.{x}" for x in fields)
+    cols = ", ".join(COMPUTED.get(x) or (f"p.{x}" if x in ("province", "new_unit") else f"a.{x}") for x in fields)
     cur = conn.execute(
         f"SELECT {cols} FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} ORDER BY a.portal, a.published, a.rowid",
         params,
