@@ -32,6 +32,17 @@ def tmp_db(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
 
 
+@pytest.fixture(scope="module")
+def demo_site():
+    """The bundled demo site served on 127.0.0.1 (its URL), stopped after the module."""
+    from archiver import demo
+
+    server = demo.serve(demo.SITE_DIR)
+    yield demo.server_url(server)
+    server.shutdown()
+    server.server_close()
+
+
 # Hypothesis: no per-example deadline (the first dateparser fallback loads its data, and CI
 # machines are noisy); in CI the examples are derandomised so that a run is reproducible.
 from hypothesis import settings as _hsettings  # noqa: E402

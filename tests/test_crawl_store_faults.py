@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,8 @@ ALL = {a.title for a in demo.articles()}
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[str]:
-    server = demo.serve(demo.SITE_DIR)
-    yield demo.server_url(server)
-    server.shutdown()
-    server.server_close()
+def site(demo_site: str) -> str:
+    return demo_site
 
 
 def crawl_cmd(db: Path, url: str, *extra: str) -> list[str]:

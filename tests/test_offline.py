@@ -8,12 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from archiver import demo
 from archiver.profiles import PORTALS_DIR
 from tests.crawling import ROOT, archiver_cmd, crawl, q
 from tests.faultportal import FaultPortal, article_no
@@ -22,14 +20,6 @@ from tests.faultportal import FaultPortal, article_no
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(archiver_cmd(*args), capture_output=True, text=True, cwd=ROOT, timeout=300,
                           env={**os.environ, **(env or {})})  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def demo_site() -> Iterator[str]:
-    server = demo.serve(demo.SITE_DIR)
-    yield demo.server_url(server)
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
