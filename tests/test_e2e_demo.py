@@ -151,3 +151,13 @@ def test_max_pages_caps_a_crawl(tmp_path: Path) -> None:
     assert run["status"] == "ok"
     assert run["pages"] == 8
     assert scalar(db, "SELECT count(*) AS n FROM articles") < 66
+
+
+def test_the_demo_leaves_warc_files_warcio_accepts_one_response_per_page(crawled: Path) -> None:
+    files = sorted((crawled.parent / "warc" / "demo").glob("*.warc.gz"))
+    assert files
+    for f in files:
+        assert subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(f)], capture_output=True).returncode == 0
+    pages = rows(crawled, "SELECT pages AS n FROM crawl_runs ORDER BY id LIMIT 1")[0]["n"]
+    responses = scalar(crawled, "SELECT count(*) AS n FROM captures WHERE run_id = 1 AND kind IN ('article', 'listing')")
+    assert responses == pages == 76
