@@ -55,9 +55,14 @@ class Outcome:
     fill: dict[str, bool] = field(default_factory=dict)
 
 
-def filled(art: Article) -> dict[str, bool]:
-    """Which watched fields an extracted article has (see ``archiver.runs.WATCHED_FIELDS``)."""
-    return {
+def filled(art: Article, profile: Any = None) -> dict[str, bool]:
+    """Which watched fields an extracted article has (see ``archiver.runs.WATCHED_FIELDS``). A
+    field the profile has a selector for counts only when that selector found it: when the
+    generic extractor had to fill it in, the selector no longer matches (a redesign), even if
+    the archive still gets the value."""
+    from archiver.runs import WATCHED_FIELDS
+
+    present = {
         "title": bool((art.title or "").strip()),
         "published": art.published is not None,
         "body": bool((art.body_text or "").strip()),
@@ -65,6 +70,11 @@ def filled(art: Article) -> dict[str, bool]:
         "author": bool(art.author),
         "category": bool(art.category),
     }
+    if profile is not None:
+        for name, key in WATCHED_FIELDS.items():
+            if profile.get(key) and art.rules.get(name, "").startswith("generic"):
+                present[name] = False
+    return present
 
 
 # (content_hash, extractor, payload digest, loader of its capture) of the stored latest revision of
@@ -97,7 +107,7 @@ class Ingestor:
 
     def ingest(self, capture: Capture) -> Outcome:
         art = self.extract(capture)
-        out = Outcome(extracted=art, fill=filled(art))
+        out = Outcome(extracted=art, fill=filled(art, self.site.profile))
         problems = art.problems()
         if problems:
             out.dropped = f"not an article ({', '.join(problems)}): {capture.final_url}"
@@ -145,7 +155,8 @@ class Ingestor:
             "canonical_url": art.canonical_url,
             "outcome": "stored" if not dropped else ("duplicate" if dropped.startswith("duplicate") else "not_article"),
             "problems": problems,
-            "fields": {k: v for k, v in filled(art).items()},
+            "fields": filled(art),
+            "rules": art.rules,
             "content_hash": content_hash(art.title, art.body_text) if not problems else None,
             "published": art.published_iso,
             "published_raw": art.published_raw,

@@ -103,6 +103,8 @@ class Article:
     fetched_url: str | None = None
     fetched_at: str | None = None
     profile: str | None = None
+    # Which selector or rule produced each field (``archiver extract`` shows it; not stored).
+    rules: dict[str, str] = field(default_factory=dict)
 
     @property
     def published_iso(self) -> str | None:
@@ -112,17 +114,14 @@ class Article:
         return self.published.isoformat()
 
     def problems(self) -> list[str]:
-        """Why this is not an archivable article (empty list when it is)."""
-        out = []
-        if not (self.title or "").strip():
-            out.append("no title")
-        if not (self.body_text or "").strip():
-            out.append("empty body")
-        return out
+        """Why this is not an archivable article (empty list when it is): only a page without a
+        body is not one; a missing title or date is a field the archive keeps empty."""
+        return [] if (self.body_text or "").strip() else ["empty body"]
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["published"] = self.published_iso
+        d.pop("rules", None)
         return d
 
 

@@ -88,19 +88,19 @@ def test_generic_extraction_without_profile() -> None:
 
 def test_windows_1258_bytes_are_decoded() -> None:
     # windows-1258 writes tones as combining marks after a base letter: "ộ" is "ô" + U+0323.
-    text = "<html><head><meta charset='windows-1258'></head><body><h1>Th\u00f4ng b\u00e1o</h1><p>N\u00f4\u0323i dung.</p></body></html>"
+    text = "<html><head><meta charset='windows-1258'></head><body><h1>Th\u00f4ng b\u00e1o</h1><p>N\u00f4\u0323i dung th\u00f4ng ba\u0301o m\u01a1\u0301i \u0111\u00e2y.</p></body></html>"
     art = extract_article(text.encode("cp1258"), "https://x.example/a")
     assert art.title == "Thông báo"
-    assert art.body_text == "Nội dung."  # composed (NFC), not "ô" + combining dot
+    assert art.body_text == "Nội dung thông báo mới đây."  # composed (NFC), not "ô" + combining dot
 
 
 def test_undeclared_windows_1258_is_sniffed() -> None:
     text = (
-        "<html><body><h1>Th\u00f4ng b\u00e1o</h1><p>N\u00f4\u0323i dung \u0111\u01b0\u01a1\u0300ng.</p></body></html>"
+        "<html><body><h1>Th\u00f4ng b\u00e1o</h1><p>N\u00f4\u0323i dung cho con \u0111\u01b0\u01a1\u0300ng m\u01a1\u0301i.</p></body></html>"
     )
     art = extract_article(text.encode("cp1258"), "https://x.example/a")
     assert art.title == "Thông báo"
-    assert art.body_text == "Nội dung đường."
+    assert art.body_text == "Nội dung cho con đường mới."
     # the HTTP header wins over sniffing
     art = extract_article(
         "<h1>Tiêu đề</h1><p>Nội dung.</p>".encode(), "https://x.example/a", content_type="text/html; charset=utf-8"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
+from archiver.extract.generic import Generic, generic, lines_html
 from archiver.extract.html import (
     block_lines,
     document_base,
@@ -15,18 +16,18 @@ from archiver.extract.html import (
     sanitize,
     select_all,
     select_one,
+    to_unicode,
 )
 from archiver.items import Article
 from archiver.normalize import (
     clean_lines,
     clean_text,
-    date_from_url,
     dateline_source,
     parse_datetime,
     parse_views,
     split_byline,
 )
-from archiver.profiles import Profile, detect_family, profile_for_url
+from archiver.profiles import Profile, detect_family_scored, profile_for_url
 
 # Lines that are page furniture wherever they appear inside a body.
 BOILERPLATE_LINES = frozenset(
@@ -49,12 +50,6 @@ DEFAULT_NOT_FOUND = (
 _STRAY = re.compile(r"^(?:\d{1,3}|ảnh\s*\d{0,3}|image\d*|\.+)$", re.I)
 # Attachment lines ("Chỉ thị số 05/CT-UBND - Tải văn bản"): kept in body_html, not in the text.
 _ATTACHMENT = re.compile(r"[-–:]\s*(?:tải\s+(?:văn\s+bản|về|xuống|file)|download)\s*$", re.I)
-
-
-def _resolve(url: str, html: str, profile: Profile | None) -> Profile | None:
-    if profile is not None:
-        return profile
-    return profile_for_url(url) or detect_family(html)
 
 
 def _marker_pos(text: str, markers: tuple[str, ...]) -> int | None:
@@ -89,34 +84,12 @@ def _cut_at_markers(body: Tag, markers: tuple[str, ...]) -> None:
         return
 
 
-def _body_lines(body: Tag) -> list[str]:
-    lines = block_lines(body)
-    return [
-        ln
-        for ln in lines
-        if ln.lower() not in BOILERPLATE_LINES and not _STRAY.match(ln) and not _ATTACHMENT.search(ln)
-    ]
-
-
 def _strip_body(body: Tag, profile: Profile | None) -> None:
     for sel in profile.get("article.remove", []) if profile else []:
         for el in select_all(body, sel):
             el.decompose()
     markers = tuple(profile.get("article.stop_markers", ())) if profile else ()
     _cut_at_markers(body, markers + DEFAULT_STOP_MARKERS)
-
-
-def _generic_body(soup: BeautifulSoup) -> Tag | None:
-    """The element holding the most paragraph text: a best-effort body for unknown pages."""
-    best, best_len = None, 0
-    for p in soup.find_all("p"):
-        parent = p.parent
-        if not isinstance(parent, Tag):
-            continue
-        length = sum(len(x.get_text()) for x in parent.find_all("p", recursive=False))
-        if length > best_len:
-            best, best_len = parent, length
-    return best
 
 
 def _meta(soup: BeautifulSoup, *names: str) -> str | None:
@@ -152,15 +125,7 @@ def _published(soup: BeautifulSoup, url: str, profile: Profile | None, now: date
         value = parse_datetime(raw, now=now)
         if value is not None:
             return value, raw
-    meta = _meta(soup, "article:published_time", "og:published_time", "pubdate", "date")
-    if meta:
-        value = parse_datetime(meta, now=now)
-        if value is not None:
-            return value, meta
-    from_url = date_from_url(url)
-    if from_url is not None:
-        return from_url, url
-    return None, raw
+    return None, raw  # the generic extractor looks further (meta area, JSON-LD, htmldate, URL)
 
 
 def _field(soup: BeautifulSoup, profile: Profile | None, key: str) -> str | None:
@@ -170,6 +135,21 @@ def _field(soup: BeautifulSoup, profile: Profile | None, key: str) -> str | None
         return None
     text = re.sub(r"^(?:tác\s+giả|nguồn(?:\s+tin)?|tin\s*(?:và|,)\s*ảnh)\s*:\s*", "", text, flags=re.I)
     return text.strip() or None
+
+
+def _lines_to_body(art: Article, lines: list[str], lead: str | None = None) -> None:
+    """Body text, lead, author and source from the body's paragraphs."""
+    lines = [ln for ln in lines if ln.lower() not in BOILERPLATE_LINES and not _STRAY.match(ln)
+             and not _ATTACHMENT.search(ln)]  # fmt: skip
+    if art.title and lines and lines[0] == art.title:
+        lines = lines[1:]
+    lines, author, source = split_byline(clean_lines(lines))
+    if lead:
+        lines = [lead, *[ln for ln in lines if ln != lead]]
+    art.lead = lead or (lines[0] if lines else None)
+    art.body_text = "\n\n".join(lines)
+    art.author = art.author or author
+    art.source = art.source or source
 
 
 def extract_article(
@@ -183,48 +163,95 @@ def extract_article(
     """Extract and normalise an article page.
 
     ``profile=None`` takes the portal profile matching the URL's host, else the CMS family
-    recognised in the page, else a best-effort generic extraction. Never raises on page content;
-    ``Article.problems()`` says whether the result is an article at all. Bytes are decoded by
-    ``content_type`` (the HTTP header), the page's declaration, or as windows-1258 when neither
-    says and the page is not UTF-8.
+    recognised in the page (by a score over its markers), else the generic extractor alone. A
+    profile's selectors come first; the generic extractor fills what they leave empty (title,
+    date, views, author, body). ``Article.rules`` says which selector or rule gave each field.
+    Never raises on page content; ``Article.problems()`` says whether the result is an article
+    (a page without a body is not). Bytes are decoded by ``content_type`` (the HTTP header), the
+    page's declaration, or as windows-1258 when neither says and the page is not UTF-8.
     """
-    soup = parse(html, content_type)
-    text_html = str(soup) if profile is None else ""
-    profile = _resolve(url, text_html, profile)
+    text = to_unicode(html, content_type)
+    how = "profile"
+    if profile is None:
+        profile = profile_for_url(url)
+        if profile is None:
+            profile, score = detect_family_scored(text)
+            how = f"family detected (score {score:.2f})" if profile is not None else "generic"
     art = Article(url=url, profile=profile.slug if profile else None)
+    art.rules["extraction"] = f"{how}: {profile.slug}" if profile is not None else "generic (no profile, no family)"
+    cache: list[Generic] = []
 
-    art.title = _title(soup, profile)
-    art.category = _category(soup, profile)
-    art.published, art.published_raw = _published(soup, url, profile, now)
-    views_el = select_one(soup, profile.get("article.views")) if profile else None
-    art.views_raw = element_text(views_el) or None
-    art.views = parse_views(art.views_raw)
+    def gen() -> Generic:
+        if not cache:
+            cache.append(generic(text, url, now))
+        return cache[0]
 
-    lead_el = select_one(soup, profile.get("article.lead")) if profile else None
-    lead = element_text(lead_el) or None
-    body = select_one(soup, profile.get("article.body")) if profile else None
-    if body is None:
-        body = _generic_body(soup)
-    if body is not None:
-        if lead_el is not None and lead_el in body.descendants:
-            lead_el.extract()
-        _strip_body(body, profile)
-        lines = _body_lines(body)
-        if art.title and lines and lines[0] == art.title:
-            lines = lines[1:]
-        lines, author, source = split_byline(clean_lines(lines))
-        if lead:
-            lines = [lead, *lines]
-        art.lead = lead or (lines[0] if lines else None)
-        art.body_text = "\n\n".join(lines)
-        art.body_html = sanitize(body, document_base(soup, url))
-        art.author, art.source = author, source
-
-    art.author = _field(soup, profile, "article.author") or art.author
-    art.source = _field(soup, profile, "article.source") or art.source or dateline_source(art.lead)
+    if profile is not None:
+        _with_profile(art, text, url, profile, now)
+    if not art.title:
+        art.title = gen().title
+        art.rules["title"] = f"generic: {gen().rules['title']}"
+    if art.published is None:
+        g = gen()
+        if g.published is not None or not art.published_raw:
+            art.published, art.published_raw = g.published, g.published_raw or art.published_raw
+            art.rules["published"] = f"generic: {g.rules['published']}"
+    if art.views is None and gen().views is not None:
+        art.views, art.views_raw = gen().views, gen().views_raw
+        art.rules["views"] = f"generic: {gen().rules['views']}"
+    if not art.body_text.strip():
+        g = gen()
+        if g.lines:
+            _lines_to_body(art, g.lines)
+            art.body_html = lines_html(art.body_text.split("\n\n"))
+            art.rules["body"] = f"generic: {g.rules['body']}"
+    if not art.author and cache and cache[0].author:
+        art.author = cache[0].author
+        art.rules["author"] = f"generic: {cache[0].rules['author']}"
+    art.source = art.source or dateline_source(art.lead)
 
     markers = tuple(profile.get("article.not_found_markers", ())) if profile else ()
     head = f"{art.title or ''}\n{art.body_text[:300]}".lower()
     if any(m.lower() in head for m in markers + DEFAULT_NOT_FOUND):
         art.body_text, art.body_html = "", ""
+        art.rules["body"] = "a not-found marker: not an article"
     return art
+
+
+def _with_profile(art: Article, text: str, url: str, profile: Profile, now: datetime | None) -> None:
+    """The fields a profile's selectors find (BeautifulSoup, CSS)."""
+    soup = parse(text)
+
+    def rule(key: str, what: str | None = None) -> None:
+        art.rules[key.split(".")[-1] if key != "article.date" else "published"] = what or f"selector {key} = {profile.get(key)!r}"
+
+    art.title = _title(soup, profile)
+    if art.title:
+        rule("article.title")
+    art.category = _category(soup, profile)
+    if art.category:
+        rule("article.category")
+    art.published, art.published_raw = _published(soup, url, profile, now)
+    if art.published is not None:
+        rule("article.date")
+    views_el = select_one(soup, profile.get("article.views"))
+    art.views_raw = element_text(views_el) or None
+    art.views = parse_views(art.views_raw)
+    if art.views is not None:
+        rule("article.views")
+    lead_el = select_one(soup, profile.get("article.lead"))
+    lead = element_text(lead_el) or None
+    body = select_one(soup, profile.get("article.body"))
+    if body is not None:
+        if lead_el is not None and lead_el in body.descendants:
+            lead_el.extract()
+        _strip_body(body, profile)
+        _lines_to_body(art, block_lines(body), lead)
+        if art.body_text:
+            art.body_html = sanitize(body, document_base(soup, url))
+            rule("article.body")
+    field_author = _field(soup, profile, "article.author")
+    if field_author:
+        art.author = field_author
+        rule("article.author")
+    art.source = _field(soup, profile, "article.source") or art.source

@@ -266,10 +266,28 @@ def compiled(pattern: str) -> Any:
     return compile_pattern(pattern)
 
 
-def detect_family(html: str) -> Profile | None:
-    """The CMS family whose detection markers all occur in the page."""
+# A family is recognised when at least this share of its markers occur in the page.
+DETECT_THRESHOLD = 0.6
+
+
+def detect_family_scored(html: str) -> tuple[Profile | None, float]:
+    """The CMS family that best matches the page, by the share of its detection markers found
+    (a page of a portal that changed one template still matches); (None, best score) below
+    ``DETECT_THRESHOLD``."""
+    best, best_score = None, 0.0
     for fam in families().values():
         markers = fam.keys.get("detect.markers") or []
-        if markers and all(compiled(m).search(html) for m in markers):
-            return fam.as_profile()
-    return None
+        if not markers:
+            continue
+        score = sum(1 for m in markers if compiled(m).search(html)) / len(markers)
+        if score > best_score or (score == best_score and best is not None and len(markers) > len(
+                best.keys.get("detect.markers") or [])):  # fmt: skip
+            best, best_score = fam, score
+    if best is None or best_score < DETECT_THRESHOLD:
+        return None, best_score
+    return best.as_profile(), best_score
+
+
+def detect_family(html: str) -> Profile | None:
+    """The CMS family recognised in the page (see ``detect_family_scored``)."""
+    return detect_family_scored(html)[0]

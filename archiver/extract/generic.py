@@ -1,0 +1,381 @@
+"""Find it on any page: the generic extractor, for pages no profile describes (and for the fields
+a profile leaves empty). lxml on the hot path; trafilatura for the body; htmldate for the day.
+
+* **title** by agreement of ``<h1>``, ``og:title`` / ``twitter:title``, ``<title>`` minus the site
+  name, and the breadcrumb; a portlet caption (``Chi tiết tin tức``) never wins;
+* **body** by trafilatura (fast, recall-oriented, comments excluded) and a layer of ours over its
+  lines: the title and headings repeated, lines that are a link's whole text (related lists,
+  navigation), bare URLs, and boilerplate lines in Vietnamese and the languages news sites use
+  (share, print, newsletter, comments, related, copyright) are dropped;
+* **publication date** from a labelled date line next to the title (``Ngày đăng: …``,
+  ``[ Cập nhật vào ngày (…) ]``), else htmldate's original date, given its time and offset when
+  JSON-LD or meta tags print the same day with a time, else the URL; never the header's "today"
+  widget (above the title), never a date inside the body or a related list;
+* **views** by label in the article's meta area next to the title (never a site-wide counter);
+* **byline and source** from the body's last (and first) lines, an author field or meta tag.
+
+``generic(text, url, now)`` returns the fields and, for each, the rule that produced it
+(``archiver extract`` prints them).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from archiver.normalize import clean_text, parse_datetime, parse_views
+
+log = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"\w+")
+# Lines that are page furniture in the languages of news sites (Vietnamese first).
+_BOILERPLATE = re.compile(
+    r"(?i)^(?:[-–•*]\s*)?(?:"
+    # Vietnamese
+    r"chia sẻ|in bài|in trang|gửi email|gửi bài|lưu bài|bản in|cỡ chữ|mặc định cỡ chữ|quay lại|về đầu trang|"
+    r"lên đầu trang|xem thêm|tin liên quan|bài viết liên quan|tin cùng chuyên mục|các tin khác|tin khác|"
+    r"các tin đã đưa|ý kiến bạn đọc|các ý kiến của bạn đọc|gửi ý kiến|bình luận|đánh giá bài viết|"
+    r"số lượt xem|lượt xem|từ khóa|tags?\s*:|chuyên mục|tải về|tải văn bản|trang chủ$|liên hệ$|sơ đồ (?:trang|site)$|"
+    # English and others
+    r"related(?: posts?| stories| articles| content)?\s*:|read more\b|see more\b|see also\b|also on\b|also:|more:|"
+    r"you may also like|don'?t miss|popular on|sign up\b|subscribe\b|click here|thanks for signing up|"
+    r"advertisement$|\d*\s*comments?$|follow (?:us|the|her|him)\b|share (?:this|it)\b|like this story|"
+    r"tempo de leitura|leia também|copyright\b|©|ⓒ|sorry!$|there was an error|get the latest|newsletter|"
+    r"our standards|filed under|tell us what|source:|have a tip|post comment|print(?: article| this)?$|"
+    r"order reprints?|reprints?$|text size$|write to .{1,60} at \S+@\S+$|an error has occurred|thank you[.!]?$|"
+    r"this (?:article|story) has been sent|this copy is for your personal|updated(?: at| on)? \d|"
+    r"categor(?:ias|ies|y)$|share(?: on| this)?$|email$|facebook$|twitter$|zalo$|home$|menu$)"
+)
+# A body the generic extractor finds must have at least this many words.
+MIN_WORDS = 5
+_URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
+_TITLE_SPLIT = re.compile(r"\s+[-|–—:»·]{1,2}\s+")
+# <h1> texts that caption a portlet or a section, never an article's title.
+_CAPTIONS = {
+    "chi tiết tin tức", "chi tiết tin", "chi tiết", "tin tức", "tin tức - sự kiện", "tin tức sự kiện", "tin bài",
+    "nội dung", "bài viết", "tin tức chi tiết", "thông tin chi tiết", "tin mới", "tin nổi bật", "trang chủ",
+}  # fmt: skip
+# Vietnamese labels of a publication date (other languages' are htmldate's business).
+_DATE_LABEL = re.compile(
+    r"(?i)(?:ngày\s+đăng|đăng\s+ngày|đăng\s+lúc|cập\s+nhật|ngày\s+cập\s+nhật|gửi\s+lúc|ngày\s+gửi|ngày\s+xuất\s+bản|"
+    r"thời\s+gian\s+đăng|ngày\s+ban\s+hành)"
+)
+# A date written with numbers: only such lines are handed to the date parser unlabelled.
+_NUMERIC_DATE = re.compile(r"\b\d{1,4}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}\b")
+_TODAY = re.compile(r"(?i)hôm\s+nay|today")
+_VIEW_LABEL = re.compile(r"(?i)lượt\s+xem|số\s+lần\s+xem|lần\s+xem|đã\s+xem|lượt\s+đọc|views?\b")
+_SKIP_TAGS = {"script", "style", "noscript", "template", "svg", "head", "select", "option", "button", "form"}
+_META_DATES = ("article:published_time", "og:published_time", "datepublished", "pubdate", "publishdate",
+               "publish_date", "dc.date.issued", "dcterms.issued", "sailthru.date", "parsely-pub-date")  # fmt: skip
+
+
+@dataclass
+class Generic:
+    """What the generic extractor found, and the rule behind each field."""
+
+    title: str | None = None
+    published: datetime | date | None = None
+    published_raw: str | None = None
+    views: int | None = None
+    views_raw: str | None = None
+    author: str | None = None
+    lines: list[str] = field(default_factory=list)
+    rules: dict[str, str] = field(default_factory=dict)
+
+
+def norm(text: str | None) -> str:
+    return " ".join(_TOKEN.findall((text or "").lower()))
+
+
+def parse_tree(text: str) -> Any:
+    """An lxml tree of the page, parsed once the way trafilatura parses (comments and processing
+    instructions dropped), so that the same tree serves every step; None for a page lxml cannot
+    parse."""
+    try:
+        from trafilatura.utils import load_html
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = load_html(text)
+        if tree is not None:
+            return tree
+    except Exception:  # noqa: BLE001 - fall back to lxml's own parse
+        pass
+    try:
+        return lxml_html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _meta(tree: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for m in tree.iter("meta"):
+        key = (m.get("property") or m.get("name") or m.get("itemprop") or "").strip().lower()
+        value = m.get("content")
+        if key and value and key not in found:
+            found[key] = value.strip()
+    return found
+
+
+def _jsonld(tree: Any) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for s in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(s.text or "")
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            d = stack.pop()
+            if isinstance(d, list):
+                stack.extend(d)
+            elif isinstance(d, dict):
+                out.append(d)
+                stack.extend(v for k, v in d.items() if k in ("@graph", "mainEntity", "itemListElement") and v)
+    return out
+
+
+# -- title -------------------------------------------------------------------------------------
+def find_title(tree: Any, meta: dict[str, str]) -> tuple[str | None, Any, str]:
+    """(title, its element or None, rule)."""
+    h1s = [(el, clean_text(el.text_content())) for el in tree.iter("h1")]
+    h1s = [(el, t) for el, t in h1s if t and t.lower() not in _CAPTIONS and len(t) < 400]
+    og = clean_text(meta.get("og:title") or meta.get("twitter:title") or "")
+    title_el = tree.find(".//title")
+    page_title = clean_text(title_el.text_content()) if title_el is not None else ""
+    site = norm(meta.get("og:site_name"))
+    parts = [p for p in _TITLE_SPLIT.split(page_title) if p.strip()] if page_title else []
+    parts = [p for p in parts if norm(p) != site] or parts
+    refs = [norm(x) for x in (og, *parts) if x]
+    for el, text in h1s:  # an <h1> the other sources agree with
+        n = norm(text)
+        if any(n and (n == r or (len(n) > 15 and (n in r or r in n))) for r in refs if r):
+            return text, el, "<h1> agreeing with og:title / <title>"
+    for tag in ("h2", "h3"):  # a heading the title tags agree with (portals without <h1>)
+        for el in tree.iter(tag):
+            text = clean_text(el.text_content())
+            n = norm(text)
+            if n and len(n) > 15 and any(n == r or n in r for r in refs if r):
+                return text, el, f"<{tag}> agreeing with og:title / <title>"
+    if og and norm(og) != site:
+        return og, None, "og:title"
+    if h1s:
+        return h1s[0][1], h1s[0][0], "first <h1>"
+    if parts:
+        best = max(parts, key=len)
+        return best, None, "<title> minus the site name"
+    return None, None, "none"
+
+
+# -- dates -------------------------------------------------------------------------------------
+def _structured_dates(tree: Any, meta: dict[str, str]) -> list[tuple[str, str]]:
+    """(raw string, where) of datePublished in JSON-LD and of the meta tags, in that order."""
+    out = []
+    for d in _jsonld(tree):
+        value = d.get("datePublished")
+        if isinstance(value, str):
+            out.append((value, "JSON-LD datePublished"))
+    for key in _META_DATES:
+        if meta.get(key):
+            out.append((meta[key], f"meta {key}"))
+    for t in tree.iter("time"):
+        if t.get("datetime"):
+            out.append((t.get("datetime"), "<time datetime>"))
+            break
+    return out
+
+
+_FOLLOWING = etree.XPath(
+    "following::text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::noscript)]"
+    "[position() <= $n]"
+)
+_PRECEDING = etree.XPath(
+    "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::noscript)]"
+    "[position() <= $n]"
+)
+
+
+def _near_title(title_el: Any, before: int = 6, after: int = 40) -> list[str]:
+    """Short text nodes just below and above the title: the article's meta area (XPath, so
+    that the rest of the page is never walked)."""
+    if title_el is None:
+        return []
+    try:
+        below = [str(t).strip() for t in _FOLLOWING(title_el, n=after)]
+        above = [str(t).strip() for t in _PRECEDING(title_el, n=before)]
+    except etree.XPathError:
+        return []
+    # following:: excludes the title's own text; preceding:: is in reverse document order.
+    return [t for t in below + above if t and len(t) <= 200]
+
+
+def find_date(tree: Any, text: str, url: str, title_el: Any, meta: dict[str, str],
+              now: datetime | None) -> tuple[datetime | date | None, str | None, str]:  # fmt: skip
+    """(published, raw string, rule)."""
+    near = _near_title(title_el)
+    for t in near:  # a labelled date line in the article's meta area
+        if _DATE_LABEL.search(t) and not _TODAY.search(t):
+            value = parse_datetime(t, now=now)
+            if value is not None:
+                return value, t, "labelled date line next to the title"
+    structured = _structured_dates(tree, meta)
+    day = _htmldate(tree, url)
+    if day is not None:
+        for raw, where in structured:  # the same day with its time and offset, when a tag prints it
+            value = _iso_datetime(raw)
+            if isinstance(value, datetime) and value.date() == day:
+                return value, raw, f"htmldate's original date, time from {where}"
+        return day, day.isoformat(), "htmldate (original date)"
+    for raw, where in structured:
+        value = _iso_datetime(raw) or (parse_datetime(raw, now=now) if _NUMERIC_DATE.search(raw) else None)
+        if value is not None:
+            return value, raw, where
+    for t in near[:12]:  # an unlabelled date just below the title
+        if not _TODAY.search(t) and len(t) <= 60 and _NUMERIC_DATE.search(t):
+            value = parse_datetime(t, now=now)
+            if value is not None:
+                return value, t, "date line next to the title"
+    from archiver.normalize import date_from_url
+
+    from_url = date_from_url(url)
+    if from_url is not None:
+        return from_url, url, "the URL"
+    return None, None, "none"
+
+
+def _iso_datetime(raw: str) -> datetime | date | None:
+    """An ISO 8601 date-time of a tag, in Asia/Ho_Chi_Minh when it carries an offset (a naive
+    time is taken as local); None when it is not ISO."""
+    from archiver.normalize import TZ
+
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10]) if len(text) == 10 else None
+        except ValueError:
+            return None
+    return value.astimezone(TZ) if value.tzinfo else value.replace(tzinfo=TZ)
+
+
+def _htmldate(text: Any, url: str) -> date | None:
+    try:
+        from htmldate import find_date as htmldate_find
+    except ImportError:  # pragma: no cover - a dependency
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = htmldate_find(text, url=url, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
+    except Exception:  # noqa: BLE001 - page text never raises
+        return None
+    if not found:
+        return None
+    try:
+        return date.fromisoformat(found)
+    except ValueError:
+        return None
+
+
+# -- views, author -----------------------------------------------------------------------------
+def find_views(title_el: Any) -> tuple[int | None, str | None, str]:
+    for t in _near_title(title_el, before=6, after=60):
+        if _VIEW_LABEL.search(t):
+            value = parse_views(t)
+            if value is not None:
+                return value, t, "labelled view count next to the title"
+    return None, None, "none"
+
+
+def find_author(tree: Any, meta: dict[str, str]) -> tuple[str | None, str]:
+    site = norm(meta.get("og:site_name"))
+    for d in _jsonld(tree):
+        a = d.get("author")
+        names = [a] if isinstance(a, dict | str) else (a if isinstance(a, list) else [])
+        for n in names:
+            name = n.get("name") if isinstance(n, dict) else n
+            if isinstance(name, str) and 1 < len(name) < 80 and norm(name) != site:
+                return clean_text(name), "JSON-LD author"
+    name = meta.get("author") or meta.get("article:author") or ""
+    if name and not name.startswith("http") and 1 < len(name) < 80 and norm(name) != site:
+        if not re.search(r"(?i)cổng\s+thông\s+tin|portal|\.gov\.vn|\.com\b", name):
+            return clean_text(name), "meta author"
+    return None, "none"
+
+
+# -- body ---------------------------------------------------------------------------------------
+def body_lines(text: str, url: str, tree: Any, titles: set[str]) -> list[str]:
+    """The article's paragraphs: trafilatura's lines, with our layer over them."""
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a dependency
+        return []
+    anchors = set()  # read before trafilatura, which prunes the tree it is given
+    if tree is not None:
+        for a in tree.iter("a"):
+            n = norm(a.text_content())
+            if len(n) > 15:
+                anchors.add(n)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            extracted = trafilatura.extract(tree if tree is not None else text, url=url, include_comments=False,
+                                            include_tables=True, fast=True, favor_recall=True,
+                                            deduplicate=False) or ""  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - page text never raises
+        log.debug("trafilatura failed on %s: %s", url, exc)
+        return []
+    out: list[str] = []
+    for line in extracted.split("\n"):
+        n = norm(line)
+        s = line.strip()
+        if not n or _URL_LINE.match(s):
+            continue
+        if len(s) < 200 and any(n == t or (len(n) > 20 and n in t and len(n) > 0.6 * len(t)) for t in titles):
+            continue  # the title (or most of it) again
+        if len(s) < 120 and n in anchors:
+            continue  # a link's whole text: a related list, navigation
+        if len(s) < 250 and _BOILERPLATE.match(s):
+            continue
+        if s.startswith("- ") and len(s) > 2:
+            s = s[2:]
+        out.append(s)
+    if sum(len(_TOKEN.findall(line)) for line in out) < MIN_WORDS:
+        return []  # a few stray words are no article (an error page, a page of links, garbage)
+    return out
+
+
+def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) -> Generic:
+    """Every field the generic extractor can find on the page (see the module docstring)."""
+    g = Generic(rules={k: "none" for k in ("title", "published", "views", "author", "body")})
+    tree = tree if tree is not None else parse_tree(text)
+    if tree is None:
+        return g
+    meta = _meta(tree)
+    g.title, title_el, g.rules["title"] = find_title(tree, meta)
+    titles = {norm(t) for t in (g.title, meta.get("og:title"), meta.get("twitter:title")) if t}
+    title_tag = tree.find(".//title")
+    if title_tag is not None:
+        titles.add(norm(title_tag.text_content()))
+    titles.discard("")
+    g.published, g.published_raw, g.rules["published"] = find_date(tree, text, url, title_el, meta, now)
+    g.views, g.views_raw, g.rules["views"] = find_views(title_el)
+    g.author, g.rules["author"] = find_author(tree, meta)
+    g.lines = body_lines(text, url, tree, titles)  # last: trafilatura prunes the tree
+    g.rules["body"] = "trafilatura (fast, recall) + boilerplate layer" if g.lines else "none"
+    return g
+
+
+def lines_html(lines: list[str]) -> str:
+    """Body HTML for a body found by the generic extractor: one paragraph per line."""
+    return "\n".join(f"<p>{htmllib.escape(line, quote=False)}</p>" for line in lines)
