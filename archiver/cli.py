@@ -432,6 +432,78 @@ def import_warc_cmd(files: tuple[Path, ...], portal_slug: str, base_url: str | N
         sys.exit(EXIT_FAILED)
 
 
+@main.command(name="extract")
+@click.argument("source", metavar="URL|FILE")
+@click.option("--url", "page_url", help="The page's URL, for a saved FILE (its host picks the portal profile).")
+@click.option("--portal", "portal_slug", help="Use this portal's profile (default: by the URL's host, else the "
+                                              "CMS family detected in the page, else the generic extractor).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="The record as JSON, with the rule behind each field.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for a URL.")
+def extract_cmd(source: str, page_url: str | None, portal_slug: str | None, as_json: bool, timeout: float) -> None:
+    """Show what the archive would store for one page, and which selector or rule gave each field.
+
+    SOURCE is a saved page or an http(s) URL (fetched once, politely, with the archiver's
+    User-Agent). The first thing to try on a new portal.
+
+    Example: archiver extract data/demo/site/tin-tuc/kinh-te/phung-hiep-hoi-nghi-ban-ve-bao-ve-moi-truong-nam-2020-1053.html
+    """
+    import json
+
+    from archiver.extract import extract_article
+
+    content_type = None
+    if source.startswith(("http://", "https://")):
+        import urllib.error
+        import urllib.request
+
+        from archiver.crawl import user_agent
+        from archiver.settings import ARCHIVER_CONTACT_URL
+
+        page_url = page_url or source
+        request = urllib.request.Request(source, headers={"User-Agent": user_agent(ARCHIVER_CONTACT_URL)})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, checked above
+                body = response.read(20 * 2**20)
+                content_type = response.headers.get("Content-Type")
+                page_url = response.geturl()
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            _fail(f"{source}: cannot fetch ({getattr(exc, 'reason', exc)})")
+    else:
+        path = Path(source)
+        if not path.is_file():
+            _fail(f"{source}: no such file (give a saved page or an http(s) URL)", EXIT_USAGE)
+        body = path.read_bytes()
+        page_url = page_url or path.resolve().as_uri()
+    profile = None
+    if portal_slug:
+        try:
+            profile = get_portal(portal_slug)
+        except ArchiverError as exc:
+            _fail(str(exc), EXIT_USAGE)
+    art = extract_article(body, page_url, profile=profile, content_type=content_type)
+    record = art.to_dict() | {"problems": art.problems()}
+    if as_json:
+        click.echo(json.dumps({"record": record, "rules": art.rules}, ensure_ascii=False, indent=1, default=str))
+        return
+    click.echo(f"{page_url}\n{art.rules.get('extraction')}")
+    for name in ("title", "category", "published", "views", "author", "source", "lead"):
+        value = record.get(name)
+        shown = value if value is not None else "-"
+        if name == "published" and art.published_raw:
+            shown = f"{shown}  (raw: {art.published_raw!r})"
+        rule = art.rules.get(name, "")
+        click.echo(f"{name:<10} {str(shown)[:160]}" + (f"\n{'':<10} <- {rule}" if rule else ""))
+    paragraphs = [p for p in art.body_text.split("\n\n") if p]
+    click.echo(f"body       {len(paragraphs)} paragraph(s), {len(art.body_text)} characters"
+               + (f"\n{'':<10} <- {art.rules['body']}" if art.rules.get("body") else ""))  # fmt: skip
+    for p in paragraphs[:3]:
+        click.echo(f"  | {p[:200]}")
+    if len(paragraphs) > 3:
+        click.echo(f"  | ... ({len(paragraphs) - 3} more)")
+    if art.problems():
+        click.echo(f"not an article: {', '.join(art.problems())}")
+
+
 def filter_options(fn: Any) -> Any:
     """--portal, --province, --since, --until, --category: shared by search and export."""
     fn = click.option("--category", help="Category as printed (case and diacritics ignored).")(fn)

@@ -99,13 +99,13 @@ def bench_body(eval_dir: Path) -> None:
 def bench_dates(eval_dir: Path) -> None:
     from htmldate import find_date
 
-    from archiver.extract import extract_article
+    from archiver.extract import extract_article, find_published
 
     d = eval_dir / "dates"
     expected = json.loads((d / "expected.json").read_text(encoding="utf-8"))
     manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))["pages"]
-    right = right_h = 0
-    t_ours, t_h = [], []
+    right = right_h = right_d = 0
+    t_ours, t_h, t_d = [], [], []
     for name, want in expected.items():
         raw = gzip.decompress((d / "html" / f"{name}.gz").read_bytes())
         url = manifest.get(name, {}).get("url") or f"https://example.org/{name}"
@@ -113,6 +113,9 @@ def bench_dates(eval_dir: Path) -> None:
         t_ours.append(dt)
         got = art.published_iso[:10] if art.published_iso else None
         right += got == want
+        only, dt = timed(lambda h, u: find_published(h, u), raw, url)
+        t_d.append(dt)
+        right_d += (only.isoformat()[:10] if only else None) == want
         text = raw.decode("utf-8", "replace")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -125,6 +128,7 @@ def bench_dates(eval_dir: Path) -> None:
     n = len(expected)
     print(f"publication day, {n} pages of eval/dates:")
     print(f"  archiver (full extraction)      {right / n:.3f} ({right}/{n})  median {statistics.median(t_ours) * 1000:.1f} ms/page")
+    print(f"  archiver (find_published only)  {right_d / n:.3f} ({right_d}/{n})  median {statistics.median(t_d) * 1000:.1f} ms/page")
     print(f"  htmldate (original_date=True)   {right_h / n:.3f} ({right_h}/{n})  median {statistics.median(t_h) * 1000:.1f} ms/page")
 
 

@@ -89,6 +89,8 @@ def test_readme_examples_run_as_written(tmp_path: Path) -> None:
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("ARCHIVER_DB", None)
     (tmp_path / ".venv").symlink_to(bindir.parent)  # ".venv/bin/archiver" as the README writes it
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo").symlink_to(ROOT / "data" / "demo")  # the bundled demo, as in a clone
     demo = subprocess.run(["archiver", "demo", "--db", "data/archive.db"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert demo.returncode == 0, demo.stderr

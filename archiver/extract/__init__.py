@@ -15,6 +15,16 @@ from typing import Any
 from archiver.extract.article import extract_article
 from archiver.extract.listing import extract_listing
 
+
+def find_published(html: str | bytes, url: str, *, now: Any = None, content_type: str | None = None) -> Any:
+    """The publication date of a page (date or aware datetime, or None), without extracting the
+    rest: the generic extractor's date rules (labelled line next to the title, htmldate, JSON-LD
+    and meta tags, the URL)."""
+    from archiver.extract.generic import published_only
+    from archiver.extract.html import to_unicode
+
+    return published_only(to_unicode(html, content_type), url, now)[0]
+
 EXTRACTOR_VERSION = "2026.12.1"
 
 
@@ -25,4 +35,4 @@ def extractor_version(profile: Any = None) -> str:
     return f"{EXTRACTOR_VERSION}+{hashlib.sha1(keys.encode()).hexdigest()[:8]}"
 
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_listing", "extractor_version"]
+__all__ = ["EXTRACTOR_VERSION", "extract_article", "extract_listing", "extractor_version", "find_published"]

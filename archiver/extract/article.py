@@ -148,8 +148,12 @@ def _lines_to_body(art: Article, lines: list[str], lead: str | None = None) -> N
         lines = [lead, *[ln for ln in lines if ln != lead]]
     art.lead = lead or (lines[0] if lines else None)
     art.body_text = "\n\n".join(lines)
-    art.author = art.author or author
-    art.source = art.source or source
+    if author and not art.author:
+        art.author = author
+        art.rules["author"] = "byline at the end of the body"
+    if source and not art.source:
+        art.source = source
+        art.rules["source"] = "credit line of the body"
 
 
 def extract_article(

@@ -8,9 +8,9 @@ a profile leaves empty). lxml on the hot path; trafilatura for the body; htmldat
   navigation), bare URLs, and boilerplate lines in Vietnamese and the languages news sites use
   (share, print, newsletter, comments, related, copyright) are dropped;
 * **publication date** from a labelled date line next to the title (``Ngày đăng: …``,
-  ``[ Cập nhật vào ngày (…) ]``), else htmldate's original date, given its time and offset when
-  JSON-LD or meta tags print the same day with a time, else the URL; never the header's "today"
-  widget (above the title), never a date inside the body or a related list;
+  ``[ Cập nhật vào ngày (…) ]``); then, on Vietnamese pages, JSON-LD and meta tags, a bare date
+  under the title and the URL; on other pages htmldate's original date (with its time when a tag
+  prints the same day); never the header's "today" widget, a date in the body or a related list;
 * **views** by label in the article's meta area next to the title (never a site-wide counter);
 * **byline and source** from the body's last (and first) lines, an author field or meta tag.
 
@@ -204,42 +204,82 @@ _PRECEDING = etree.XPath(
 )
 
 
-def _near_title(title_el: Any, before: int = 6, after: int = 40) -> list[str]:
-    """Short text nodes just below and above the title: the article's meta area (XPath, so
-    that the rest of the page is never walked)."""
+def _near_title(title_el: Any, before: int = 6, after: int = 40) -> tuple[list[str], list[str]]:
+    """Text nodes just below and just above the title (XPath, so that the rest of the page is
+    never walked): (below, above), each nearest first."""
     if title_el is None:
-        return []
+        return [], []
     try:
         below = [str(t).strip() for t in _FOLLOWING(title_el, n=after)]
         above = [str(t).strip() for t in _PRECEDING(title_el, n=before)]
     except etree.XPathError:
-        return []
-    # following:: excludes the title's own text; preceding:: is in reverse document order.
-    return [t for t in below + above if t and len(t) <= 200]
+        return [], []
+    # following:: excludes the title's own text; preceding:: comes nearest first.
+    return [t for t in below if t], [t for t in above if t]
+
+
+_VI_LETTERS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹĂÂĐÊÔƠƯ")
+# A label opens the line: "Ngày đăng: …", "[ Cập nhật vào ngày (…) ]" (not "… đăng ngày …" inside
+# the title of a related article).
+_LABEL_AT_START = 4
+
+
+def is_vietnamese(tree: Any, title: str | None) -> bool:
+    """A Vietnamese page: declared ``lang="vi"``, or a title with Vietnamese letters."""
+    lang = (tree.get("lang") or tree.get("xml:lang") or "").lower()
+    if lang.startswith("vi"):
+        return True
+    return sum(ch in _VI_LETTERS for ch in title or "") >= 2
+
+
+def _meta_area(below: list[str]) -> list[str]:
+    """The article's meta area: the short lines below the title, up to its first paragraph."""
+    out = []
+    for t in below:
+        if len(t) > 80:
+            break
+        out.append(t)
+    return out
 
 
 def find_date(tree: Any, text: str, url: str, title_el: Any, meta: dict[str, str],
-              now: datetime | None) -> tuple[datetime | date | None, str | None, str]:  # fmt: skip
-    """(published, raw string, rule)."""
-    near = _near_title(title_el)
-    for t in near:  # a labelled date line in the article's meta area
-        if _DATE_LABEL.search(t) and not _TODAY.search(t):
+              now: datetime | None, title: str | None = None) -> tuple[datetime | date | None, str | None, str]:  # fmt: skip
+    """(published, raw string, rule).
+
+    On a Vietnamese page: a labelled date line in the article's meta area, else the page's
+    JSON-LD or meta tags, else a bare date just below the title, else the URL. Portal pages put
+    today's date in their header and older articles' dates in related lists: htmldate's
+    "original date" (the earliest it finds) is wrong there. On any other page: htmldate's
+    original date (given its time when JSON-LD or meta print the same day), else the tags, else
+    the URL — measured best on pages of other languages.
+    """
+    below, above = _near_title(title_el)
+    area = _meta_area(below)
+    # A labelled line: in the meta area, just above the title, or further down (some portals
+    # print it after the body); the label opens the line.
+    for t in area + above + below[len(area) :]:
+        if len(t) > 200:
+            continue
+        m = _DATE_LABEL.search(t)
+        if m and m.start() <= _LABEL_AT_START and not _TODAY.search(t):
             value = parse_datetime(t, now=now)
             if value is not None:
                 return value, t, "labelled date line next to the title"
     structured = _structured_dates(tree, meta)
-    day = _htmldate(tree, url)
-    if day is not None:
-        for raw, where in structured:  # the same day with its time and offset, when a tag prints it
-            value = _iso_datetime(raw)
-            if isinstance(value, datetime) and value.date() == day:
-                return value, raw, f"htmldate's original date, time from {where}"
-        return day, day.isoformat(), "htmldate (original date)"
+    vietnamese = is_vietnamese(tree, title)
+    if not vietnamese:
+        day = _htmldate(tree, url)
+        if day is not None:
+            for raw, where in structured:  # the same day with its time and offset, when a tag prints it
+                value = _iso_datetime(raw)
+                if isinstance(value, datetime) and value.date() == day:
+                    return value, raw, f"htmldate's original date, time from {where}"
+            return day, day.isoformat(), "htmldate (original date)"
     for raw, where in structured:
         value = _iso_datetime(raw) or (parse_datetime(raw, now=now) if _NUMERIC_DATE.search(raw) else None)
         if value is not None:
             return value, raw, where
-    for t in near[:12]:  # an unlabelled date just below the title
+    for t in area[:12]:  # an unlabelled date just below the title (never above it: today's date)
         if not _TODAY.search(t) and len(t) <= 60 and _NUMERIC_DATE.search(t):
             value = parse_datetime(t, now=now)
             if value is not None:
@@ -289,8 +329,9 @@ def _htmldate(text: Any, url: str) -> date | None:
 
 # -- views, author -----------------------------------------------------------------------------
 def find_views(title_el: Any) -> tuple[int | None, str | None, str]:
-    for t in _near_title(title_el, before=6, after=60):
-        if _VIEW_LABEL.search(t):
+    below, above = _near_title(title_el, before=6, after=60)
+    for t in below + above:
+        if len(t) <= 200 and _VIEW_LABEL.search(t):
             value = parse_views(t)
             if value is not None:
                 return value, t, "labelled view count next to the title"
@@ -368,7 +409,7 @@ def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) 
     if title_tag is not None:
         titles.add(norm(title_tag.text_content()))
     titles.discard("")
-    g.published, g.published_raw, g.rules["published"] = find_date(tree, text, url, title_el, meta, now)
+    g.published, g.published_raw, g.rules["published"] = find_date(tree, text, url, title_el, meta, now, g.title)
     g.views, g.views_raw, g.rules["views"] = find_views(title_el)
     g.author, g.rules["author"] = find_author(tree, meta)
     g.lines = body_lines(text, url, tree, titles)  # last: trafilatura prunes the tree
@@ -379,3 +420,13 @@ def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) 
 def lines_html(lines: list[str]) -> str:
     """Body HTML for a body found by the generic extractor: one paragraph per line."""
     return "\n".join(f"<p>{htmllib.escape(line, quote=False)}</p>" for line in lines)
+
+
+def published_only(text: str, url: str, now: datetime | None = None) -> tuple[datetime | date | None, str | None, str]:
+    """Just the publication date of a page, without extracting its body: (value, raw, rule)."""
+    tree = parse_tree(text)
+    if tree is None:
+        return None, None, "none"
+    meta = _meta(tree)
+    title, title_el, _ = find_title(tree, meta)
+    return find_date(tree, text, url, title_el, meta, now, title)

@@ -6,7 +6,8 @@ the credit lines it recognises at the end, and returns who wrote it and where it
 * prefixed credits: ``Tin và ảnh: …``, ``Tin, ảnh: …``, ``Thực hiện: …``, ``Tác giả: …``;
 * sources: ``Nguồn: …``, ``(Theo …)``, ``… st (Nguồn …)`` (``st`` = collected elsewhere);
 * a bare name on the last line (``Hồng Nguyên``), also after the end mark ``./.``, or glued to a
-  following heading; initials (``T.H``); a name then a unit on two lines; an organisation;
+  following heading; initials (``T.H``); a name then a unit on two lines, or on one
+  (``Hồ Hoàng Trung – Sở NN&PTNT``); an organisation; a standalone ``./.`` end mark is dropped;
 * ``dateline_source(lead)``: ``CTTĐT - ``, ``(BTĐKT)-``, ``STO - `` at the start of the lead is
   a source tag, never an author.
 """
@@ -36,6 +37,7 @@ _DATELINE = re.compile(
     r"^\s*(?P<tag>\(\s*[A-ZĐ][A-ZĐ0-9.\- ]{0,14}\)|[A-ZĐ][A-ZĐ0-9.]{1,11}(?:\s+[A-ZĐ][A-ZĐ0-9.]{1,11})?)"
     r"\s*[-–—]\s*"
 )
+_NAME_UNIT = re.compile(r"^(?P<who>[^–—\-]{2,40}?)\s+[-–—]\s+(?P<unit>[^–—]{2,80})$")
 _NAME_WORD = re.compile(r"^(?:[A-ZÀ-ỸĐ][\w.]*|\(?[A-ZĐ][\w.]*\)?|và|st|&|-)$")
 
 
@@ -71,6 +73,9 @@ def _is_credit_line(line: str) -> tuple[str | None, str | None] | None:
         return m.group("who").strip(), src.strip() if src else None
     if _is_name(line) or _is_org(line):
         return line.rstrip("."), None
+    m = _NAME_UNIT.match(line)  # "Hồ Hoàng Trung – Sở NN&PTNT": a name credited with its unit
+    if m and _is_name(m.group("who")) and (_is_org(m.group("unit")) or _is_name(m.group("unit"))):
+        return line.rstrip("."), None
     return None
 
 
@@ -85,6 +90,8 @@ def split_byline(paragraphs: list[str]) -> tuple[list[str], str | None, str | No
         if len(parts) == 2 and parts[1] and _is_credit_line(parts[1]):
             paras[-1] = parts[0] + "./."
             paras.append(parts[1])
+    while paras and _END_MARK.fullmatch(paras[-1]):  # the official end mark alone on its line
+        paras.pop()
     names: list[str] = []
     for _ in range(3):
         if len(paras) < 2:
