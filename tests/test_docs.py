@@ -61,6 +61,7 @@ NOT_RUN = {
     "archiver serve": "a server that runs until stopped (tests/test_cli_archive.py starts and queries it)",
     "bench.archive": "a 30-minute benchmark",
     "bench.warc": "a 6-minute benchmark",
+    "bench.extract": "a 2-minute benchmark on the evaluation sets beside the repository",
     "make ": "the two commands are what CI runs",
     "archiver import-warc": "needs a WARC made by another tool (tests/test_offline.py makes one with wget and imports it)",
 }

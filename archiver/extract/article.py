@@ -9,13 +9,13 @@ from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 from archiver.extract.generic import Generic, generic, lines_html
 from archiver.extract.html import (
-    block_lines,
     document_base,
     element_text,
     parse,
     sanitize,
     select_all,
     select_one,
+    text_lines_without_captions,
     to_unicode,
 )
 from archiver.items import Article
@@ -250,7 +250,7 @@ def _with_profile(art: Article, text: str, url: str, profile: Profile, now: date
         if lead_el is not None and lead_el in body.descendants:
             lead_el.extract()
         _strip_body(body, profile)
-        _lines_to_body(art, block_lines(body), lead)
+        _lines_to_body(art, text_lines_without_captions(body), lead)
         if art.body_text:
             art.body_html = sanitize(body, document_base(soup, url))
             rule("article.body")

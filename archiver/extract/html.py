@@ -17,9 +17,11 @@ from archiver.normalize.text import clean_text
 from archiver.normalize.urls import strip_session
 
 BLOCK_TAGS = frozenset(
-    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption table tr td th section "
+    "p div li ul ol h1 h2 h3 h4 h5 h6 blockquote figure figcaption table tr section "
     "article header footer aside pre dl dt dd center address hr".split()
 )
+# Table cells: one paragraph per row, the cells joined by " | " (not one paragraph per cell).
+CELL_TAGS = frozenset(("td", "th"))
 DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "input", "select",
              "textarea", "object", "embed", "svg", "canvas", "template", "link", "meta")  # fmt: skip
 ALLOWED_TAGS = frozenset(
@@ -116,6 +118,7 @@ def block_lines(el: Tag) -> list[str]:
     # An explicit stack, not recursion: a page with thousands of unclosed inline tags nests that
     # deep, and must still give its text. An entry is a node to visit, or a string to emit.
     stack: list[PageElement | str] = list(reversed(el.contents))
+    has_cells = el.find(CELL_TAGS) is not None
     while stack:
         node = stack.pop()
         if isinstance(node, str) and not isinstance(node, NavigableString):
@@ -129,9 +132,21 @@ def block_lines(el: Tag) -> list[str]:
             if name == "br":
                 parts.append("\n")
                 continue
+            if name in CELL_TAGS:
+                prev = node.find_previous_sibling(CELL_TAGS)
+                if prev is not None:
+                    parts.append(" | ")
+                # the cell's own blocks (a <p> in a cell) stay within the row's line
+                stack.extend(reversed([c for c in node.contents]))
+                continue
             if name in BLOCK_TAGS:
-                parts.append("\n\n")
-                stack.append("\n\n")
+                in_cell = has_cells and node.find_parent(CELL_TAGS) is not None
+                if not in_cell:
+                    parts.append("\n\n")
+                    stack.append("\n\n")
+                else:
+                    parts.append(" ")
+                    stack.append(" ")
             stack.extend(reversed(node.contents))
     text = "".join(parts)
     # Two or more line breaks (with only spaces between) separate paragraphs.
@@ -142,6 +157,50 @@ def block_lines(el: Tag) -> list[str]:
 # URL schemes a stored link or image may use; anything else (javascript:, vbscript:, data:, and
 # the obfuscated forms "jav&#x09;ascript:", "&#x01;javascript:") is removed by the sanitiser.
 URL_SCHEMES = {"http", "https", "mailto"}
+
+
+_CAPTION_CLASS = re.compile(r"caption|chu-?thich|chuthich|image-desc|img-desc|photo-desc", re.I)
+_PHOTO_CREDIT = re.compile(r"^\(?\s*ảnh\s*:", re.I)
+
+
+def _is_emphasis_only(el: Tag) -> bool:
+    """All of the element's text is inside <em> / <i> (how editors type a caption)."""
+    text = el.get_text(" ", strip=True)
+    if not text:
+        return False
+    inner = " ".join(e.get_text(" ", strip=True) for e in el.find_all(("em", "i"), recursive=True)
+                     if not e.find_parent(("em", "i")) or e.find_parent(("em", "i")) is el)  # fmt: skip
+    return bool(inner) and len(inner) >= 0.9 * len(text)
+
+
+def caption_elements(root: Tag) -> list[Tag]:
+    """Image captions inside a body: ``<figcaption>``, elements with a caption class, and an
+    emphasised line (or a photo credit) right after an image. Kept in the body's HTML, apart
+    from its text."""
+    found: list[Tag] = list(root.find_all("figcaption"))
+    for el in root.find_all(True):
+        classes = " ".join(el.get("class") or [])
+        if classes and _CAPTION_CLASS.search(classes) and el not in found:
+            found.append(el)
+    for img in root.find_all("img"):
+        holder = img
+        while holder.parent is not None and holder.parent is not root and not holder.get_text(strip=True):
+            holder = holder.parent
+        nxt = holder.find_next_sibling()
+        if isinstance(nxt, Tag) and nxt not in found and len(nxt.get_text(strip=True)) <= 300:
+            if _is_emphasis_only(nxt) or _PHOTO_CREDIT.match(nxt.get_text(" ", strip=True)):
+                found.append(nxt)
+    return found
+
+
+def text_lines_without_captions(body: Tag) -> list[str]:
+    """The body's paragraphs (``block_lines``) with its image captions left out."""
+    import copy
+
+    clone = copy.copy(body)
+    for cap in caption_elements(clone):
+        cap.decompose()
+    return block_lines(clone)
 
 
 def sanitize(el: Tag, base_url: str) -> str:
