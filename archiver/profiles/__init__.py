@@ -270,16 +270,33 @@ def compiled(pattern: str) -> Any:
 DETECT_THRESHOLD = 0.6
 
 
+@cache
+def _marker_set(directory: Path = FAMILIES_DIR) -> tuple[Any, list[tuple[str, int]]]:
+    """Every family's markers in one RE2 set: one pass over the page finds them all."""
+    marker_set = re2.Set.SearchSet()
+    owners: list[tuple[str, int]] = []
+    for slug, fam in families(directory).items():
+        for m in fam.keys.get("detect.markers") or []:
+            marker_set.Add(m)
+            owners.append((slug, len(fam.keys.get("detect.markers") or [])))
+    marker_set.Compile()
+    return marker_set, owners
+
+
 def detect_family_scored(html: str) -> tuple[Profile | None, float]:
     """The CMS family that best matches the page, by the share of its detection markers found
     (a page of a portal that changed one template still matches); (None, best score) below
     ``DETECT_THRESHOLD``."""
+    marker_set, owners = _marker_set()
+    hits: dict[str, int] = {}
+    for index in marker_set.Match(html) or []:
+        hits[owners[index][0]] = hits.get(owners[index][0], 0) + 1
     best, best_score = None, 0.0
     for fam in families().values():
         markers = fam.keys.get("detect.markers") or []
         if not markers:
             continue
-        score = sum(1 for m in markers if compiled(m).search(html)) / len(markers)
+        score = hits.get(fam.slug, 0) / len(markers)
         if score > best_score or (score == best_score and best is not None and len(markers) > len(
                 best.keys.get("detect.markers") or [])):  # fmt: skip
             best, best_score = fam, score
