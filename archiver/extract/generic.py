@@ -29,8 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import trafilatura
+from htmldate import find_date as htmldate_find
 from lxml import etree
 from lxml import html as lxml_html
+from trafilatura.utils import load_html
 
 from archiver.normalize import clean_text, parse_datetime, parse_views
 
@@ -101,8 +104,6 @@ def parse_tree(text: str) -> Any:
     instructions dropped), so that the same tree serves every step; None for a page lxml cannot
     parse."""
     try:
-        from trafilatura.utils import load_html
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             tree = load_html(text)
@@ -310,10 +311,6 @@ def _iso_datetime(raw: str) -> datetime | date | None:
 
 def _htmldate(text: Any, url: str) -> date | None:
     try:
-        from htmldate import find_date as htmldate_find
-    except ImportError:  # pragma: no cover - a dependency
-        return None
-    try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             found = htmldate_find(text, url=url, original_date=True, extensive_search=True, outputformat="%Y-%m-%d")
@@ -357,10 +354,6 @@ def find_author(tree: Any, meta: dict[str, str]) -> tuple[str | None, str]:
 # -- body ---------------------------------------------------------------------------------------
 def body_lines(text: str, url: str, tree: Any, titles: set[str]) -> list[str]:
     """The article's paragraphs: trafilatura's lines, with our layer over them."""
-    try:
-        import trafilatura
-    except ImportError:  # pragma: no cover - a dependency
-        return []
     anchors = set()  # read before trafilatura, which prunes the tree it is given
     if tree is not None:
         for a in tree.iter("a"):
