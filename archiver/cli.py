@@ -114,22 +114,28 @@ def _check_writable_file(option: str, path: str) -> None:
 
 
 @main.command()
-@click.argument("portal_slugs", metavar="[PORTAL]...", nargs=-1)
-@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled portal.")
+@click.argument("portal_slugs", metavar="[PORTAL|URL]...", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every enabled portal (registry and profiles).")
+@click.option("--province", help="Crawl the enabled portals of this old province, or of every old province of "
+                                 "this new unit (\"Cần Thơ\": Cần Thơ, Sóc Trăng, Hậu Giang).")  # fmt: skip
 @DB_OPTION
 @click.option("--full", is_flag=True, help="Walk every listing page and fetch every article again.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each portal after this many pages.")
 @click.option("--base-url", help="Fetch from this mirror origin instead of the portal (one portal only).")
+@click.option("--allow-private", is_flag=True,
+              help="Allow hosts on private or loopback addresses (a portal mirrored on 127.0.0.1).")  # fmt: skip
 @click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="Override a setting (repeatable).")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Write the log here instead of stderr.")
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing when every portal is ok; the summary (and the log) when not. For cron.")  # fmt: skip
-def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, max_pages: int | None,
-          base_url: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str,
-          quiet: bool) -> None:  # fmt: skip
-    """Crawl portals into the archive, incrementally unless --full.
+def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, db: str, full: bool,
+          max_pages: int | None, base_url: str | None, allow_private: bool, set_pairs: tuple[str, ...],
+          log_file: str | None, log_level: str, quiet: bool) -> None:  # fmt: skip
+    """Crawl portals into the archive, incrementally unless --full. A portal is named by its
+    slug, or given by its address (http://…): a portal with no profile is crawled by discovery
+    (sitemaps, feeds, menus, listings and their pagination found on the site).
 
     Example: archiver crawl --all --db data/archive.db --log-file data/logs/crawl.log --quiet
 
@@ -140,14 +146,25 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
 
     from archiver.lock import ArchiveLock, LockHeld
 
-    if crawl_all and portal_slugs:
-        raise click.UsageError("give portal slugs or --all, not both")
-    if not crawl_all and not portal_slugs:
-        raise click.UsageError("name at least one portal, or --all")
+    chosen = sum(bool(x) for x in (crawl_all, portal_slugs, province))
+    if chosen > 1:
+        raise click.UsageError("give portals, --all or --province, not more than one")
+    if not chosen:
+        raise click.UsageError("name at least one portal (a slug or a URL), or --all, or --province")
     if Path(db).is_dir():
         raise click.UsageError(f"--db {db}: is a directory, not an archive file")
     try:
-        profiles = [p for p in portals().values() if p.enabled] if crawl_all else [get_portal(s) for s in portal_slugs]
+        known = portals()
+        if crawl_all:
+            profiles = [p for p in known.values() if p.enabled]
+        elif province:
+            from archiver.registry import of_province
+
+            profiles = [p for p in of_province(province, known) if p.enabled]
+            if not of_province(province, known):
+                raise click.UsageError(f"--province {province!r}: no portal of that province or unit in the registry")
+        else:
+            profiles = [_portal_or_address(s, known) for s in portal_slugs]
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
     if base_url is not None:
@@ -163,6 +180,8 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
         overrides = parse_overrides(set_pairs)
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
+    if allow_private:
+        overrides["ARCHIVER_ALLOW_PRIVATE"] = True
     if log_file:
         _check_writable_file("--log-file", log_file)
     captured = None
@@ -197,6 +216,18 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, db: str, full: bool, m
             click.echo(f"archiver: --log-file {log_file}: cannot append the summary ({exc.strerror})", err=True)
     if not all_ok:
         sys.exit(EXIT_FAILED)
+
+
+def _portal_or_address(ref: str, known: dict[str, Any]) -> Any:
+    """A slug, or an address: the portal that owns the host, else a portal found by discovery."""
+    if "://" not in ref:
+        return get_portal(ref)
+    from archiver.profiles import valid_origin
+    from archiver.registry import profile_for_address
+
+    if not valid_origin(ref.split("?")[0].rstrip("/") or ref):
+        raise click.UsageError(f"{ref!r}: expected a portal slug or an http:// or https:// address")
+    return profile_for_address(ref, known)
 
 
 RUN_COLUMNS = ["id", "portal", "started_at", "mode", "status", "pages", "new", "updated", "unchanged", "stored",
@@ -261,21 +292,65 @@ def _duration(row: dict[str, Any]) -> str:
 
 
 @main.command(name="portals")
-def list_portals() -> None:
-    """List the portal profiles: slug, name, old province, unit since 2025, CMS family.
+@click.option("--province", help="Only the portals of this old province, or of every old province of this new unit.")
+@click.option("--units", "show_units", is_flag=True, help="List the 34 provincial units since 1 July 2025 instead.")
+@click.option("--db", help="Also show each portal's last seen status (live, moved, gone) from this archive.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per portal instead of a table.")
+def list_portals(province: str | None, show_units: bool, db: str | None, as_json: bool) -> None:
+    """List the portals: the registry of real portals and the hand-written profiles (slug, name,
+    old province, unit since 2025, base URL, CMS family or "discovery", enabled).
 
-    Example: archiver portals
+    Example: archiver portals --province "Cần Thơ"
     """
+    import json
+
     try:
         known = portals()
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
+    if show_units:
+        from archiver.registry import units
+
+        unit_rows = [{"unit": u.name, "old_provinces": ", ".join(u.old_provinces), "portal": u.portal,
+                      "confirmed": "yes" if u.confirmed else "no", "sources": u.sources} for u in units()]  # fmt: skip
+        for r in unit_rows if as_json else []:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        if not as_json:
+            click.echo(_table(unit_rows, ["unit", "old_provinces", "portal", "confirmed", "sources"]))
+        return
+    chosen = list(known.values())
+    if province:
+        from archiver.registry import of_province
+
+        chosen = of_province(province, known)
+        if not chosen:
+            _fail(f"--province {province!r}: no portal of that old province or new unit", EXIT_USAGE)
+    status: dict[str, dict[str, Any]] = {}
+    if db:
+        archive = _open(db)
+        try:
+            status = {r["portal"]: r for r in archive.portal_states()}
+        finally:
+            archive.close()
     rows = [
         {"slug": p.slug, "name": p.name, "province": p.province, "new_unit": p.new_unit or "",
-         "family": p.family, "enabled": "yes" if p.enabled else "no"}
-        for p in known.values()
+         "base_url": p.base_url, "family": p.family, "enabled": "yes" if p.enabled else "no",
+         **({"status": _status_text(status.get(p.slug))} if db else {})}
+        for p in chosen
     ]  # fmt: skip
-    click.echo(_table(rows, ["slug", "name", "province", "new_unit", "family", "enabled"]))
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        return
+    cols = ["slug", "name", "province", "new_unit", "base_url", "family", "enabled"] + (["status"] if db else [])
+    click.echo(_table(rows, cols))
+
+
+def _status_text(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "not crawled"
+    detail = f" ({row['detail']})" if row.get("detail") else ""
+    return f"{row['status']}{detail} {row['last_seen'][:10]}"
 
 
 @main.command()
@@ -694,6 +769,174 @@ def serve(db: str, host: str, port: int) -> None:
         sys.exit(run_serve(Path(db), host, port))
     except ArchiverError as exc:
         _fail(str(exc))
+
+
+
+
+@main.group(name="profile", cls=click.Group)
+def profile_group() -> None:
+    """Write and check portal profiles: `profile new URL --slug S`, `profile check S`.
+
+    Example: archiver profile check soctrang --dir my-profiles
+    """
+
+
+def _profiles_dir(directory: str | None) -> Path:
+    import os
+
+    return Path(directory or os.environ.get("ARCHIVER_PORTALS_DIR") or "portals")
+
+
+@profile_group.command(name="new")
+@click.argument("url")
+@click.option("--slug", required=True, help="The portal's slug (its file's name).")
+@click.option("--dir", "directory", help="Profile folder to write to (default: $ARCHIVER_PORTALS_DIR, else ./portals).")
+@click.option("--province", default="", help="Old province of the portal.")
+@click.option("--max-pages", default=300, show_default=True, type=click.IntRange(min=20), help="Pages to sample.")
+@click.option("--allow-private", is_flag=True, help="Allow a portal on a private or loopback address.")
+def profile_new(url: str, slug: str, directory: str | None, province: str, max_pages: int, allow_private: bool) -> None:
+    """Learn a profile from a sample of the site (≥20 article pages, ≥3 listings): start URLs,
+    listing and next-page selectors, article URL pattern, and per-template article selectors
+    that agree with the generic extractor. Writes DIR/SLUG.toml and DIR/SLUG/ (the sample pages
+    and expected.json) for review; fields no selector agrees on are listed and left to the
+    generic path.
+
+    Example: archiver profile new http://127.0.0.1:8000/ --slug my-portal --dir my-profiles --allow-private
+    """
+    import json
+    import re as _re
+    import shutil
+    import tempfile
+
+    from archiver.crawl import run_crawls
+    from archiver.discover.learn import Sample, learn
+    from archiver.profiles import valid_origin
+    from archiver.registry import discovery_profile
+
+    if not _re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", slug):
+        raise click.UsageError(f"--slug {slug!r}: use lower-case letters, digits and hyphens")
+    parts = url.split("://", 1)
+    origin = parts[0] + "://" + parts[1].split("/", 1)[0] if len(parts) == 2 else url
+    if not valid_origin(origin):
+        raise click.UsageError(f"{url!r}: expected an http:// or https:// address")
+    out_dir = _profiles_dir(directory)
+    with tempfile.TemporaryDirectory(prefix="archiver-learn-") as tmp:
+        samples_dir = Path(tmp) / "samples"
+        samples_dir.mkdir()
+        prof = discovery_profile(slug, slug, province, origin)
+        overrides: dict[str, Any] = {"ARCHIVER_SAMPLE_DIR": str(samples_dir), "ARCHIVER_WARC_ENABLED": False,
+                                     "ARCHIVER_PROGRESS_INTERVAL": 0.0}  # fmt: skip
+        if allow_private:
+            overrides["ARCHIVER_ALLOW_PRIVATE"] = True
+        rows = run_crawls([prof], Path(tmp) / "sample.db", max_pages=max_pages, overrides=overrides)
+        index = samples_dir / "samples.jsonl"
+        entries = [json.loads(line) for line in index.read_text(encoding="utf-8").splitlines()] if index.exists() else []
+        samples = [Sample(e["url"], (samples_dir / e["file"]).read_bytes().decode("utf-8", "replace"), e["kind"])
+                   for e in entries]  # fmt: skip
+        n_art = sum(s.kind == "article" for s in samples)
+        n_list = sum(s.kind != "article" for s in samples)
+        if n_art < 20 or n_list < 3:
+            why = rows[0].get("reason") if rows else None
+            _fail(f"{url}: sampled {n_art} article and {n_list} listing pages (need 20 and 3)"
+                  + (f": {why}" if why else ""))  # fmt: skip
+        learned = learn(samples, slug=slug, name=slug, base_url=origin, province=province)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        target = out_dir / f"{slug}.toml"
+        if target.exists():
+            _fail(f"{target}: exists; remove it or choose another --slug (a profile is never overwritten)")
+        target.write_text(learned.toml, encoding="utf-8")
+        fixtures = out_dir / slug
+        if fixtures.exists():
+            shutil.rmtree(fixtures)
+        fixtures.mkdir()
+        expected = {}
+        for i, (sample, record) in enumerate(learned.fixtures):
+            name = f"{i:03d}.html"
+            (fixtures / name).write_text(sample.html, encoding="utf-8")
+            expected[name] = {"url": sample.url, **record}
+        (fixtures / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1), encoding="utf-8")
+    click.echo(f"wrote {target} ({len(learned.templates)} template(s) from {n_art} article and {n_list} listing pages) "
+               f"and {len(learned.fixtures)} fixture pages in {fixtures}")  # fmt: skip
+    for pattern, left in learned.disagreeing.items():
+        if left:
+            click.echo(f"  {pattern}: no selector agrees on {', '.join(left)}: left to the generic path")
+
+
+@profile_group.command(name="check")
+@click.argument("slug")
+@click.option("--dir", "directory", help="Profile folder (default: $ARCHIVER_PORTALS_DIR, else ./portals).")
+@click.option("--live/--no-live", default=True, show_default=True, help="Also crawl a live sample of the portal.")
+@click.option("--base-url", help="Fetch the live sample from this mirror origin.")
+@click.option("--max-pages", default=40, show_default=True, type=click.IntRange(min=5), help="Pages of the live sample.")
+@click.option("--allow-private", is_flag=True, help="Allow a portal on a private or loopback address.")
+def profile_check(slug: str, directory: str | None, live: bool, base_url: str | None, max_pages: int,
+                  allow_private: bool) -> None:  # fmt: skip
+    """Re-run a profile's saved fixtures (and a live sample) and print the fill rate of every
+    field, so that a redesign is seen before a night is lost. Exit 1 when a field the profile
+    has a selector for is found on fewer than 80 % of the pages, or disagrees with expected.json.
+
+    Example: archiver profile check my-portal --dir my-profiles --no-live
+    """
+    import json
+    import tempfile
+
+    from archiver.discover.learn import words_f1
+    from archiver.extract import extract_article
+    from archiver.profiles import load_portal
+
+    folder = _profiles_dir(directory)
+    path = folder / f"{slug}.toml"
+    if not path.exists():
+        _fail(f"{path}: no such profile", EXIT_USAGE)
+    try:
+        prof = load_portal(path)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    fixtures = folder / slug
+    expected = json.loads((fixtures / "expected.json").read_text(encoding="utf-8")) if (
+        fixtures / "expected.json").exists() else {}  # fmt: skip
+    fields = {"title": 0, "published": 0, "views": 0, "body": 0}
+    agree = dict(fields)
+    for name, exp in expected.items():
+        art = extract_article((fixtures / name).read_bytes(), exp["url"], profile=prof)
+        got = {"title": art.title, "published": str(art.published) if art.published else None, "views": art.views,
+               "body": art.body_text}  # fmt: skip
+        for f in fields:
+            fields[f] += bool(got[f])
+        agree["title"] += got["title"] == exp["title"]
+        agree["published"] += got["published"] == exp["published"]
+        agree["views"] += got["views"] == exp["views"]
+        agree["body"] += words_f1(str(got["body"] or ""), str(exp["body_text"] or "")) >= 0.9
+    bad = False
+    n = len(expected)
+    if n:
+        click.echo(f"fixtures ({n} pages): " + "  ".join(f"{f} {fields[f] / n:.0%} filled, {agree[f] / n:.0%} as expected"
+                                                          for f in fields))  # fmt: skip
+        bad = any(agree[f] / n < 0.8 for f in fields if any(exp.get("views" if f == "views" else f if f != "body" else
+                                                                    "body_text") for exp in expected.values()))  # fmt: skip
+    else:
+        click.echo(f"{fixtures}: no fixtures to re-run")
+    if live:
+        from archiver.crawl import run_crawls
+
+        overrides: dict[str, Any] = {"ARCHIVER_WARC_ENABLED": False, "ARCHIVER_PROGRESS_INTERVAL": 0.0}
+        if allow_private:
+            overrides["ARCHIVER_ALLOW_PRIVATE"] = True
+        with tempfile.TemporaryDirectory(prefix="archiver-check-") as tmp:
+            rows = run_crawls([prof], Path(tmp) / "check.db", base_url=base_url and _check_base_url(base_url),
+                              max_pages=max_pages, overrides=overrides)  # fmt: skip
+        row = rows[0]
+        extracted = row.get("extracted") or 0
+        fill = json.loads(row.get("fill") or "{}")
+        if not extracted:
+            click.echo(f"live sample: no article extracted ({row.get('status')}: {row.get('reason')})")
+            bad = True
+        else:
+            click.echo(f"live sample ({extracted} articles): " + "  ".join(
+                f"{f} {fill.get(f, 0) / extracted:.0%}" for f in ("title", "published", "views", "author", "body")))
+            bad = bad or any(fill.get(f, 0) / extracted < 0.8 for f in ("title", "body"))
+    if bad:
+        sys.exit(EXIT_FAILED)
 
 
 if __name__ == "__main__":

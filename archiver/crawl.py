@@ -280,6 +280,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     The caller holds the archive's lock."""
     from twisted.internet import task
 
+    from spiders.discover import DiscoverySpider
     from spiders.portal import PortalSpider
     from spiders.progress import ProgressLine
 
@@ -299,7 +300,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     try:
         for profile in profiles:
             ctx = make_context(writer, profile, settings, db, base_url, full)
-            crawler = process.create_crawler(PortalSpider)
+            crawler = process.create_crawler(DiscoverySpider if profile.discovered else PortalSpider)
             crawler.archiver = ctx  # type: ignore[attr-defined]  # read by the spider and the store pipeline
             contexts.append(ctx)
             crawlers.append(crawler)

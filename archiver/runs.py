@@ -100,7 +100,7 @@ class Observation:
         listing, article = get("archiver/pages/listing"), get("archiver/pages/article")
         return cls(
             close_reason=close_reason,
-            pages=listing + article,
+            pages=listing + article + get("archiver/pages/other"),
             listing_pages=listing,
             listing_links=get("archiver/listing/links"),
             article_pages=article,

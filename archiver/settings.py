@@ -62,6 +62,15 @@ ARCHIVER_REVISIT_DAYS = 14
 ARCHIVER_MAX_EMPTY_LISTINGS = 5
 # Allow hosts that are or resolve to private or loopback addresses (the demo and the tests do).
 ARCHIVER_ALLOW_PRIVATE = False
+# Discovery (portals crawled from their address): at most this many sitemaps read per run, URLs
+# taken from them, and MB read from one sitemap or feed once decompressed (a sitemap bomb costs
+# no more); at most this many menu links of the home page and first listing pages tried as listings.
+ARCHIVER_SITEMAP_MAX_FILES = 50
+ARCHIVER_SITEMAP_MAX_URLS = 200_000
+ARCHIVER_SITEMAP_MAX_MB = 50.0
+ARCHIVER_DISCOVERY_MAX_LISTINGS = 300
+# Where `archiver profile new` has discovery keep the sample pages it learns from ("": none).
+ARCHIVER_SAMPLE_DIR = ""
 # Wait before retrying a 429/5xx answer: Retry-After if sent, else BASE * 2**attempt, at most MAX s.
 ARCHIVER_BACKOFF_BASE = 2.0
 ARCHIVER_BACKOFF_MAX = 60.0

@@ -14,7 +14,7 @@ from scrapy.exceptions import DropItem
 
 from archiver.items import Capture, FetchError, GoneArticle
 from archiver.provinces import MERGER_DAY
-from archiver.runs import Observation, RunCounts, judge
+from archiver.runs import Observation, RunCounts, Verdict, judge
 
 
 class IngestPipeline:
@@ -81,9 +81,17 @@ class IngestPipeline:
             except Exception:  # noqa: BLE001 - a read that fails only loses the comparison
                 previous = None
         verdict = judge(obs, counts, store_failure=writer.failed, previous=previous, profile=ctx.profile, notes=notes)
+        state, detail = spider.portal_state() if hasattr(spider, "portal_state") else ("live", None)
+        failure = spider.discovery_failure() if hasattr(spider, "discovery_failure") else None
+        if state == "moved" and not obs.pages:
+            verdict = Verdict("failed", f"the portal moved: {detail}", False)
+        elif failure and not writer.failed and verdict.status in ("ok", "degraded"):
+            verdict = Verdict("failed", failure, False)
         if verdict.status != "ok":
             spider.logger.warning("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
         ctx.close_warc()
-        writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill)
+        writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill,
+                          discovery=spider.discovery() if hasattr(spider, "discovery") else None,
+                          state=(state, detail))  # fmt: skip
         if ctx.own_writer:
             writer.close()

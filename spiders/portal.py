@@ -48,6 +48,26 @@ def capture_of(response: Response, source: str) -> Capture:
     )  # fmt: skip
 
 
+_GONE = {"DNSLookupError": "the host does not resolve", "CannotResolveHostError": "the host does not resolve",
+         "ConnectionRefusedError": "connection refused", "DownloadConnectionRefusedError": "connection refused",
+         "DownloadTimeoutError": "no answer (timeout)",
+         "TCPTimedOutError": "no answer (timeout)", "TimeoutError": "no answer (timeout)",
+         "ConnectError": "cannot connect", "NoRouteError": "no route to the host"}  # fmt: skip
+
+
+def _failure_kind(failure: Failure, request: scrapy.Request, reason: str) -> tuple[str, str]:
+    """("moved", "to https://…") for a redirect off the portal, ("gone", why) for a dead host,
+    else ("error", reason)."""
+    from spiders.safety import Refused
+
+    if failure.check(Refused) and "offsite" in str(failure.value) and request.meta.get("redirect_urls"):
+        return "moved", f"redirects to {request.url} (not followed: another host)"
+    for cls in failure.type.__mro__ if failure.type is not None else ():
+        if cls.__name__ in _GONE:
+            return "gone", _GONE[cls.__name__]
+    return "error", reason
+
+
 class PortalSpider(scrapy.Spider):
     name = "portal"
 
@@ -76,6 +96,7 @@ class PortalSpider(scrapy.Spider):
         self.revisit: list[str] = []
         self.seen_links: set[str] = set()
         self.requested: set[str] = set()
+        self.start_failures: list[tuple[str, str]] = []  # (kind of failure, description) of start pages
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -134,9 +155,14 @@ class PortalSpider(scrapy.Spider):
         for url in self.site.start_urls():
             self.requested.add(url)
             req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0},
-                               meta={"kind": "listing"})  # fmt: skip
+                               meta={"kind": "listing", "start": True})  # fmt: skip
             if req is not None:
                 yield req
+        for req in self.revisit_requests():
+            yield req
+
+    def revisit_requests(self) -> Iterator[scrapy.Request]:
+        """Stored articles published lately, fetched again (view counts, edits)."""
         for url in self.revisit:
             target = self.site.fetch_form(url)
             self.requested.add(target)
@@ -151,9 +177,25 @@ class PortalSpider(scrapy.Spider):
         if not hasattr(response, "text"):
             return
         listing = extract_listing(response.text, response.url, profile=self.profile)
-        self.crawler.stats.inc_value("archiver/listing/links", len(listing.article_urls))
+        yield from self.follow(response, listing.article_urls, listing.next_urls, stale, empty, depth)
+
+    def article_request(self, url: str) -> scrapy.Request | None:
+        return self.request(url, self.parse_article, dont_filter=True, meta={"kind": "article"})
+
+    def listing_id(self, url: str) -> str:
+        """What makes two listing URLs one page (the discovery spider: ``?page=1`` is the first)."""
+        return url
+
+    def more_next(self, response: Response, cb_kwargs: dict[str, Any]) -> Iterator[scrapy.Request]:
+        """Further listing pages that are no links (the discovery spider: ASP.NET postbacks)."""
+        return iter(())
+
+    def follow(self, response: Response, article_urls: list[str], next_urls: list[str], stale: int, empty: int,
+               depth: int) -> Iterator[scrapy.Request]:  # fmt: skip
+        """Request a listing page's new articles and, unless a guard says stop, its further pages."""
+        self.crawler.stats.inc_value("archiver/listing/links", len(article_urls))
         new_in_archive = new_in_run = 0
-        for link in listing.article_urls:
+        for link in article_urls:
             target = self.to_fetch(link)
             if target is None:
                 self.crawler.stats.inc_value("archiver/links/offsite")
@@ -176,7 +218,7 @@ class PortalSpider(scrapy.Spider):
             self.requested.add(url)
             # The spider dedupes article requests itself; Scrapy's filter would also swallow the
             # second hop of a redirect loop, which must end as a recorded failure.
-            req = self.request(url, self.parse_article, dont_filter=True, meta={"kind": "article"})
+            req = self.article_request(url)
             if req is not None:
                 yield req
         stale = 0 if new_in_archive else stale + 1
@@ -203,19 +245,37 @@ class PortalSpider(scrapy.Spider):
                                 "ARCHIVER_MAX_LISTING_DEPTH)", self.portal, depth + 1, response.url)  # fmt: skip
             return
         followed = 0
-        for link in listing.next_urls:
+        for link in next_urls:
             target = self.to_fetch(link)
-            if target is None or target in self.requested:
+            if target is None:
+                continue
+            key = self.listing_id(target)
+            if key in self.requested:
                 continue  # deduplicated here, so that the page cap counts pages really fetched
             if self.max_next and followed >= self.max_next:
                 self.crawler.stats.inc_value("archiver/listing/next_links_dropped")
                 continue
             followed += 1
-            self.requested.add(target)
+            self.requested.add(key)
             req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty,
                                                                        "depth": depth + 1}, meta={"kind": "listing"})  # fmt: skip
             if req is not None:
                 yield req
+        yield from self.more_next(response, {"stale": stale, "empty": empty, "depth": depth + 1})
+
+    def portal_state(self) -> tuple[str, str | None]:
+        """Whether the portal is ``live``, ``moved`` (to where) or ``gone`` (why), from this run's
+        start pages: a redirect off the portal's hosts is not followed and means moved; a host
+        that does not resolve, refuses or never answers, with no page fetched, means gone."""
+        moved = [d for k, d in self.start_failures if k == "moved"]
+        if moved:
+            return "moved", moved[0]
+        stats = self.crawler.stats
+        pages = sum(int(stats.get_value(f"archiver/pages/{k}") or 0) for k in ("listing", "article", "other"))
+        gone = [d for k, d in self.start_failures if k == "gone"]
+        if not pages and gone and len(gone) == len(self.start_failures):
+            return "gone", gone[0]
+        return "live", None
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         """The page as captured: extraction is ingest's business, not the spider's."""
@@ -237,6 +297,8 @@ class PortalSpider(scrapy.Spider):
         if stats.get_value("archiver/fetch/first_error") is None:
             stats.set_value("archiver/fetch/first_error", f"{url} ({reason})")
         self.logger.warning("fetch failed: %s (%s, %d attempt(s))", url, reason, attempts)
+        if request is not None and request.meta.get("start"):
+            self.start_failures.append(_failure_kind(failure, request, reason))
         yield FetchError(url, status, reason, attempts)
         self.fetch_errors += 1
         if self.max_fetch_errors and self.fetch_errors >= self.max_fetch_errors and not self.stopping:

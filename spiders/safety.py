@@ -59,7 +59,7 @@ class SafetyMiddleware:
                 self.resolved[host] = [host]
             except ValueError:
                 try:
-                    self.resolved[host] = sorted({ai[4][0] for ai in socket.getaddrinfo(host, None)})
+                    self.resolved[host] = sorted({str(ai[4][0]) for ai in socket.getaddrinfo(host, None)})
                 except OSError:
                     self.resolved[host] = []  # the download reports the DNS failure itself
         return self.resolved[host]
@@ -138,7 +138,7 @@ class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
         from twisted.internet import reactor
         from twisted.internet.task import deferLater
 
-        now = reactor.seconds()  # type: ignore[attr-defined]
+        now = reactor.seconds()  # type: ignore[attr-defined,misc]
         start = max(now, self.next_start.get(netloc, 0.0))
         self.next_start[netloc] = start + delay
         if start > now:

@@ -191,6 +191,7 @@ def extract_article(
         return cache[0]
 
     if profile is not None:
+        profile = profile.for_url(url)
         _with_profile(art, text, url, profile, now)
     if not art.title:
         art.title = gen().title

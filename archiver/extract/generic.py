@@ -48,6 +48,9 @@ _BOILERPLATE = re.compile(
     r"lên đầu trang|xem thêm|tin liên quan|bài viết liên quan|tin cùng chuyên mục|các tin khác|tin khác|"
     r"các tin đã đưa|ý kiến bạn đọc|các ý kiến của bạn đọc|gửi ý kiến|bình luận|đánh giá bài viết|"
     r"số lượt xem|lượt xem|từ khóa|tags?\s*:|chuyên mục|tải về|tải văn bản|trang chủ$|liên hệ$|sơ đồ (?:trang|site)$|"
+    r"cơ quan chủ quản|(?:tổng )?(?:số )?lượt truy cập|đang (?:truy cập|online)|bản quyền thuộc|"
+    r"chịu trách nhiệm (?:chính|nội dung)|giấy phép (?:số|thiết lập)|ghi rõ nguồn|"
+    r"(?:thứ (?:hai|ba|tư|năm|sáu|bảy)|chủ nhật),? (?:ngày )?\d{1,2}/\d{1,2}/\d{4}(?:\s+\S+){0,3}$|"
     # English and others
     r"related(?: posts?| stories| articles| content)?\s*:|read more\b|see more\b|see also\b|also on\b|also:|more:|"
     r"you may also like|don'?t miss|popular on|sign up\b|subscribe\b|click here|thanks for signing up|"
@@ -61,6 +64,12 @@ _BOILERPLATE = re.compile(
 # A body the generic extractor finds must have at least this many words.
 MIN_WORDS = 5
 _URL_LINE = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
+# Headings after which a Vietnamese portal's page holds related lists, never the body.
+_STOP_LINE = re.compile(r"(?i)^(?:tin cùng chuyên mục|các tin khác|tin khác|tin liên quan|bài viết liên quan|"
+                        r"các tin đã đưa|thông báo khác|bài viết khác|tin bài khác|tin đã đưa|xem thêm tin|"
+                        r"các bài viết khác|ý kiến bạn đọc|các ý kiến của bạn đọc)\s*:?$")  # fmt: skip
+# A related item: a link's text and its date.
+_TRAILING_DATE = re.compile(r"\s*[-–(\[]?\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:\s+\d{1,2}:\d{2})?\s*[)\]]?\s*$")
 _TITLE_SPLIT = re.compile(r"\s+[-|–—:»·]{1,2}\s+")
 # <h1> texts that caption a portlet or a section, never an article's title.
 _CAPTIONS = {
@@ -161,20 +170,48 @@ def find_title(tree: Any, meta: dict[str, str]) -> tuple[str | None, Any, str]:
         n = norm(text)
         if any(n and (n == r or (len(n) > 15 and (n in r or r in n))) for r in refs if r):
             return text, el, "<h1> agreeing with og:title / <title>"
+    # Parts of <title> printed in the page's header (the site's name in its banner) are no title.
+    chrome_texts = {norm(clean_text(el.text_content())) for el in tree.iter("h1", "h2", "h3", "div", "span", "a", "p")
+                    if _in_banner(el) and len(el) < 3}  # fmt: skip
+    refs = [r for r in refs if r not in chrome_texts] or refs
     for tag in ("h2", "h3"):  # a heading the title tags agree with (portals without <h1>)
         for el in tree.iter(tag):
             text = clean_text(el.text_content())
             n = norm(text)
-            if n and len(n) > 15 and any(n == r or n in r for r in refs if r):
+            if n and len(n) > 15 and not _in_banner(el) and any(n == r or n in r for r in refs if r):
                 return text, el, f"<{tag}> agreeing with og:title / <title>"
     if og and norm(og) != site:
         return og, None, "og:title"
     if h1s:
         return h1s[0][1], h1s[0][0], "first <h1>"
+    parts = [p for p in parts if norm(p) not in chrome_texts] or parts
     if parts:
+        # The part printed as an element's whole text in the page (a title cell), else the longest.
+        for el in tree.iter("td", "div", "span", "p", "b", "strong", "font"):
+            if len(el) > 2:
+                continue
+            n = norm(clean_text(el.text_content()))
+            for p in parts:
+                if n and len(n) > 15 and n == norm(p) and not _in_banner(el):
+                    return p, el, "<title> part printed in the page"
         best = max(parts, key=len)
         return best, None, "<title> minus the site name"
     return None, None, "none"
+
+
+_BANNER = re.compile(r"(?:^|[\s_-])(?:header|banner|logo|top|brand|site-?name|masthead|nav|menu)(?:$|[\s_-])", re.I)
+
+
+def _in_banner(el: Any) -> bool:
+    """Inside the page's header, banner or menus (``<header>``, ``#header``, ``.banner``, …)."""
+    node = el
+    while node is not None and isinstance(node.tag, str):
+        if node.tag in ("header", "nav"):
+            return True
+        if _BANNER.search(f"{node.get('id') or ''} {node.get('class') or ''}"):
+            return True
+        node = node.getparent()
+    return False
 
 
 # -- dates -------------------------------------------------------------------------------------
@@ -371,10 +408,14 @@ def body_lines(text: str, url: str, tree: Any, titles: set[str]) -> list[str]:
         return []
     out: list[str] = []
     for line in extracted.split("\n"):
-        n = norm(line)
-        s = line.strip()
+        s = line.strip().strip("|").strip()
+        n = norm(s)
         if not n or _URL_LINE.match(s):
             continue
+        if _STOP_LINE.match(s) and sum(len(_TOKEN.findall(x)) for x in out) >= MIN_WORDS:
+            break  # related lists follow
+        if len(s) < 160 and _TRAILING_DATE.search(s) and norm(_TRAILING_DATE.sub("", s)) in anchors:
+            continue  # a related item: its title and date
         if len(s) < 200 and any(n == t or (len(n) > 20 and n in t and len(n) > 0.6 * len(t)) for t in titles):
             continue  # the title (or most of it) again
         if len(s) < 120 and n in anchors:
@@ -406,6 +447,12 @@ def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) 
     g.views, g.views_raw, g.rules["views"] = find_views(title_el)
     g.author, g.rules["author"] = find_author(tree, meta)
     g.lines = body_lines(text, url, tree, titles)  # last: trafilatura prunes the tree
+    meta_lines = [norm(x) for x in (g.published_raw, g.views_raw) if x and len(x) < 150]
+    if meta_lines and g.lines:
+        # The date and view-count line (when the body's extraction took it in) is no paragraph.
+        g.lines = [line for line in g.lines[:3] if not (len(line) < 150 and any(
+            m and m in norm(line) and len(_TOKEN.findall(line)) <= len(_TOKEN.findall(m)) + 8
+            for m in meta_lines))] + g.lines[3:]  # fmt: skip
     g.rules["body"] = "trafilatura (fast, recall) + boilerplate layer" if g.lines else "none"
     return g
 

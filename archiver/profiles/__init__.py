@@ -28,6 +28,7 @@ from archiver.provinces import new_unit_of
 HERE = Path(__file__).parent
 FAMILIES_DIR = HERE / "families"
 PORTALS_DIR = HERE / "portals"
+REGISTRY_FILE = HERE / "registry.toml"
 
 # key -> (type, description). "section.key" for keys inside a table.
 KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
@@ -65,9 +66,13 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "urls.article_pattern": (str, "Regular expression an article URL's path+query matches."),
     "urls.keep_params": (list, "Query parameters that identify an article; all others dropped."),
     "urls.drop_params": (list, "Extra query parameters to drop (tracking, navigation)."),
+    # selector sets per URL pattern: a portal running several templates at once
+    "templates": (list, "[[templates]]: article selectors for the pages whose path+query matches `pattern`."),
 }
+# Keys of one [[templates]] table (each but `pattern` is an article.* key of the same meaning).
+TEMPLATE_KEYS = ("pattern", "title", "category", "date", "views", "author", "source", "lead", "body", "remove")
 SECTIONS = {k.split(".")[0] for k in KEYS if "." in k}
-PORTAL_REQUIRED = ("name", "province", "extends", "base_url", "start_urls")
+PORTAL_REQUIRED = ("name", "province", "base_url", "start_urls")
 FAMILY_REQUIRED = ("name", "article.title", "article.body", "listing.article_links")
 REGEX_KEYS = ("detect.markers", "urls.article_pattern")
 SELECTOR_KEYS = tuple(k for k in KEYS if k.split(".")[0] in ("listing", "article") and not k.endswith("_markers"))
@@ -89,7 +94,9 @@ def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         typ = KEYS[key][0]
         if not isinstance(value, typ):
             raise ProfileError(path, key, f"expected {getattr(typ, '__name__', typ)}, got {type(value).__name__}")
-        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        if key == "templates":
+            flat[key] = _templates(path, list(value))  # type: ignore[call-overload]
+        elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise ProfileError(path, key, "expected a list of strings")
     for key in REGEX_KEYS:
         values = flat.get(key)
@@ -106,6 +113,36 @@ def _flatten(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _templates(path: Path, value: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for i, t in enumerate(value):
+        where = f"templates[{i}]"
+        if not isinstance(t, dict):
+            raise ProfileError(path, where, "expected a table ([[templates]])")
+        if "pattern" not in t:
+            raise ProfileError(path, f"{where}.pattern", "missing required key")
+        keys: dict[str, Any] = {"pattern": t["pattern"]}
+        for k, v in t.items():
+            if k not in TEMPLATE_KEYS:
+                raise ProfileError(path, f"{where}.{k}", f"unknown key; known: {', '.join(TEMPLATE_KEYS)}")
+            if k == "remove":
+                if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                    raise ProfileError(path, f"{where}.{k}", "expected a list of strings")
+            elif not isinstance(v, str):
+                raise ProfileError(path, f"{where}.{k}", f"expected str, got {type(v).__name__}")
+            if k == "pattern":
+                compile_pattern(v, path, f"{where}.pattern")
+                continue
+            for sel in v if isinstance(v, list) else [v]:
+                try:
+                    soupsieve.compile(sel)
+                except Exception as exc:  # noqa: BLE001 - soupsieve's errors, named in one line
+                    raise ProfileError(path, f"{where}.{k}", f"bad CSS selector {sel!r}: {str(exc).splitlines()[0]}") from None
+            keys[f"article.{k}" if k != "date" else "article.date"] = v
+        out.append(keys)
+    return out
+
+
 def compile_pattern(pattern: str, path: object = "<profile>", key: str = "") -> Any:
     r"""A profile's regular expression, compiled with RE2: matching takes time linear in the text,
     so no pattern (``([\w-]+)+`` on a long slug) can hang a crawl. RE2 has no look-around and no
@@ -117,14 +154,18 @@ def compile_pattern(pattern: str, path: object = "<profile>", key: str = "") -> 
                                       f"no look-around, no back-references): {exc}") from None
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A TOML file, or ``ProfileError`` naming it."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(path, None, f"not valid TOML: {exc}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(path, None, f"cannot read: {exc}") from None
-    return _flatten(path, data)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    return _flatten(path, read_toml(path))
 
 
 @dataclass(frozen=True)
@@ -142,6 +183,24 @@ class Profile:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.keys.get(key, default)
+
+    def for_url(self, url: str) -> Profile:
+        """The profile with the selector set of the first ``[[templates]]`` entry whose pattern
+        matches the URL's path and query (the profile itself when none does)."""
+        templates = self.keys.get("templates")
+        if not templates:
+            return self
+        parts = urlsplit(url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        for i, t in enumerate(templates):
+            if compiled(t["pattern"]).search(target):
+                return _with_template(self, i)
+        return self
+
+    @property
+    def discovered(self) -> bool:
+        """No listing selectors: the portal is crawled by discovery."""
+        return not self.get("listing.article_links")
 
     @property
     def new_unit(self) -> str | None:
@@ -179,6 +238,19 @@ class Family:
         return Profile(self.slug, self.slug, self.keys["name"], "", "", (), dict(self.keys), self.path)
 
 
+_TEMPLATE_CACHE: dict[tuple[int, int], Profile] = {}
+
+
+def _with_template(profile: Profile, index: int) -> Profile:
+    key = (id(profile), index)
+    if key not in _TEMPLATE_CACHE:
+        t = {k: v for k, v in profile.keys["templates"][index].items() if k != "pattern"}
+        keys = {**{k: v for k, v in profile.keys.items() if k != "templates"}, **t}
+        _TEMPLATE_CACHE[key] = Profile(profile.slug, profile.family, profile.name, profile.province, profile.base_url,
+                                       profile.start_urls, keys, profile.path)  # fmt: skip
+    return _TEMPLATE_CACHE[key]
+
+
 def load_family(path: Path) -> Family:
     keys = _read(path)
     for req in FAMILY_REQUIRED:
@@ -208,7 +280,14 @@ def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Prof
         if req not in keys:
             raise ProfileError(path, req, "missing required key")
     fams = family_map if family_map is not None else families()
-    fam = fams.get(keys["extends"])
+    fam: Family | None
+    if "extends" not in keys:
+        # A profile of its own (written by `archiver profile new`): it needs the family's keys.
+        if "listing.article_links" not in keys:
+            raise ProfileError(path, "extends", "missing: name a family, or give listing.article_links yourself")
+        fam = Family("learned", {}, "")
+    else:
+        fam = fams.get(keys["extends"])
     if fam is None:
         raise ProfileError(path, "extends", f"unknown family {keys['extends']!r}; known: {', '.join(fams)}")
     base = keys["base_url"].rstrip("/")
@@ -233,16 +312,30 @@ def load_portal(path: Path, family_map: dict[str, Family] | None = None) -> Prof
 
 
 def portals(directory: Path | None = None) -> dict[str, Profile]:
-    """Every portal profile, by slug. Raises ``ProfileError`` on the first bad file.
+    """Every portal, by slug: the registry's entries (crawled by discovery) overlaid by the
+    hand-written profiles. Raises ``ProfileError`` on the first bad file.
 
-    The directory is ``archiver/profiles/portals``, or ``$ARCHIVER_PORTALS_DIR`` when set (an
-    operator's own profiles; the tests' portals on 127.0.0.1)."""
-    return _portals(directory or Path(os.environ.get("ARCHIVER_PORTALS_DIR") or PORTALS_DIR))
+    Profiles are read from ``archiver/profiles/portals``, or ``$ARCHIVER_PORTALS_DIR`` when set
+    (an operator's own profiles; the tests' portals on 127.0.0.1); the registry from
+    ``archiver/profiles/registry.toml``, or ``$ARCHIVER_REGISTRY`` (``none``: no registry)."""
+    return _portals(directory or Path(os.environ.get("ARCHIVER_PORTALS_DIR") or PORTALS_DIR), registry_path())
+
+
+def registry_path() -> Path | None:
+    configured = os.environ.get("ARCHIVER_REGISTRY")
+    if configured is None or configured == "":
+        return REGISTRY_FILE
+    return None if configured.lower() == "none" else Path(configured)
 
 
 @cache
-def _portals(directory: Path) -> dict[str, Profile]:
-    return {p.stem: load_portal(p) for p in sorted(directory.glob("*.toml"))}
+def _portals(directory: Path, registry_file: Path | None = None) -> dict[str, Profile]:
+    from archiver.registry import load_registry
+
+    found = dict(load_registry(registry_file).portals) if registry_file is not None else {}
+    for p in sorted(directory.glob("*.toml")):
+        found[p.stem] = load_portal(p)
+    return found
 
 
 def get_portal(slug: str) -> Profile:

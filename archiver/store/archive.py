@@ -192,6 +192,30 @@ class Archive:
         )  # fmt: skip
         self.conn.commit()
 
+    def record_discovery(self, run_id: int, discovery: dict[str, Any]) -> None:
+        self.conn.execute("UPDATE crawl_runs SET discovery = ? WHERE id = ?",
+                          (json.dumps(discovery, ensure_ascii=False, sort_keys=True), run_id))  # fmt: skip
+        self.conn.commit()
+
+    def record_status(self, portal: str, status: str, detail: str | None, run_id: int | None = None) -> None:
+        """The portal seen live, moved or gone now: a new row when that differs from the last
+        one, else the last one's ``last_seen`` moved on."""
+        now = utcnow()
+        last = self.conn.execute("SELECT id, status, detail FROM portal_status WHERE portal = ? ORDER BY id DESC "
+                                 "LIMIT 1", (portal,)).fetchone()  # fmt: skip
+        if last is not None and last[1] == status and (last[2] or None) == (detail or None):
+            self.conn.execute("UPDATE portal_status SET last_seen = ?, run_id = ? WHERE id = ?", (now, run_id, last[0]))
+        else:
+            self.conn.execute("INSERT INTO portal_status (portal, status, detail, first_seen, last_seen, run_id) "
+                              "VALUES (?, ?, ?, ?, ?, ?)", (portal, status, detail, now, now, run_id))  # fmt: skip
+        self.conn.commit()
+
+    def portal_states(self) -> list[dict[str, Any]]:
+        """Each portal's latest state (live, moved, gone) with when it was first and last seen."""
+        return [dict(r) for r in self.query(
+            "SELECT portal, status, detail, first_seen, last_seen FROM portal_status WHERE id IN "
+            "(SELECT max(id) FROM portal_status GROUP BY portal) ORDER BY portal")]  # fmt: skip
+
     def progress(self, run_id: int, counts: RunCounts) -> None:
         """Write a run's committed counts so far (inside the caller's transaction): a killed run's
         row shows what it had committed."""

@@ -174,6 +174,20 @@ def m005_captures() -> list[str]:
     ]
 
 
+@migration
+def m006_discovery() -> list[str]:
+    """Portals crawled from their address: what discovery found and spent in each run, and
+    whether each portal is live, moved (to where) or gone, with when it was seen so. A change of
+    state is a new row; the same state seen again updates ``last_seen`` only."""
+    return [
+        "ALTER TABLE crawl_runs ADD COLUMN discovery TEXT",
+        """CREATE TABLE portal_status (
+            id INTEGER PRIMARY KEY, portal TEXT NOT NULL, status TEXT NOT NULL, detail TEXT,
+            first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, run_id INTEGER)""",
+        "CREATE INDEX idx_portal_status ON portal_status(portal, id)",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold

@@ -97,14 +97,20 @@ class Writer:
         return run
 
     def finish_run(self, run: Run, counts: RunCounts, status: str, reason: str | None, complete: bool,
-                   extracted: int = 0, fill: dict[str, int] | None = None) -> bool:  # fmt: skip
-        """Write the run's final row (after flushing what is pending); False if even that failed."""
+                   extracted: int = 0, fill: dict[str, int] | None = None, *, discovery: dict[str, Any] | None = None,
+                   state: tuple[str, str | None] | None = None) -> bool:  # fmt: skip
+        """Write the run's final row (after flushing what is pending), what discovery found and
+        the portal's state; False if even that failed."""
         self.flush(block=True)
         run.finished = True
         try:
             # The run's own row is worth waiting for longer: without it the run would read "running".
             self._blocking(lambda: self.archive.finish_run(run.id, counts, status, reason, complete, extracted, fill),
                            budget=max(self.retry_for, FINISH_WAIT))  # fmt: skip
+            if discovery is not None:
+                self._blocking(lambda: self.archive.record_discovery(run.id, discovery))
+            if state is not None:
+                self._blocking(lambda: self.archive.record_status(run.portal, state[0], state[1], run.id))
             return True
         except BATCH_ERRORS as exc:
             log.error("%s: could not record the end of run %d (%s)", run.portal, run.id, _describe(exc))
