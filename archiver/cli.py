@@ -124,6 +124,11 @@ def _check_writable_file(option: str, path: str) -> None:
 @click.option("--base-url", help="Fetch from this mirror origin instead of the portal (one portal only).")
 @click.option("--allow-private", is_flag=True,
               help="Allow hosts on private or loopback addresses (a portal mirrored on 127.0.0.1).")  # fmt: skip
+@click.option("--source", type=click.Choice(["live", "wayback", "auto"]), default=None,
+              help="live (default; a portal recorded gone is taken from the Wayback Machine), wayback (its "
+                   "captures in the Wayback Machine), auto (live, then Wayback captures of what live lacks).")  # fmt: skip
+@click.option("--from", "since", metavar="YYYY[MM[DD]]", help="Wayback: captures from this day on.")
+@click.option("--to", "until", metavar="YYYY[MM[DD]]", help="Wayback: captures up to this day.")
 @click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="Override a setting (repeatable).")
 @click.option("--log-file", type=click.Path(dir_okay=False), help="Write the log here instead of stderr.")
 @click.option("--log-level", default="WARNING", show_default=True,
@@ -131,8 +136,9 @@ def _check_writable_file(option: str, path: str) -> None:
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing when every portal is ok; the summary (and the log) when not. For cron.")  # fmt: skip
 def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, db: str, full: bool,
-          max_pages: int | None, base_url: str | None, allow_private: bool, set_pairs: tuple[str, ...],
-          log_file: str | None, log_level: str, quiet: bool) -> None:  # fmt: skip
+          max_pages: int | None, base_url: str | None, allow_private: bool, source: str | None, since: str | None,
+          until: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str,
+          quiet: bool) -> None:  # fmt: skip
     """Crawl portals into the archive, incrementally unless --full. A portal is named by its
     slug, or given by its address (http://…): a portal with no profile is crawled by discovery
     (sitemaps, feeds, menus, listings and their pagination found on the site).
@@ -182,6 +188,17 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
         _fail(str(exc), EXIT_USAGE)
     if allow_private:
         overrides["ARCHIVER_ALLOW_PRIVATE"] = True
+    from archiver.wayback import stamp
+
+    for option, value, name in (("--from", since, "ARCHIVER_WAYBACK_FROM"), ("--to", until, "ARCHIVER_WAYBACK_TO")):
+        if value:
+            try:
+                overrides[name] = stamp(value)
+            except ValueError as exc:
+                raise click.UsageError(f"{option} {exc}") from None
+    if (since or until) and source not in ("wayback", "auto"):
+        raise click.UsageError("--from and --to need --source wayback or auto")
+    sources = {p.slug: source or _default_source(p, db) for p in profiles}
     if log_file:
         _check_writable_file("--log-file", log_file)
     captured = None
@@ -192,7 +209,7 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
     try:
         with ArchiveLock(db):
             rows = run_crawls(profiles, db, base_url=base_url, max_pages=max_pages, log_level=log_level.upper(),
-                              overrides=overrides, full=full,
+                              overrides=overrides, full=full, sources=sources,
                               log_file=log_file or (captured.name if captured else None))  # fmt: skip
     except LockHeld as exc:
         _fail(str(exc), EXIT_LOCKED)
@@ -216,6 +233,28 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
             click.echo(f"archiver: --log-file {log_file}: cannot append the summary ({exc.strerror})", err=True)
     if not all_ok:
         sys.exit(EXIT_FAILED)
+
+
+def _default_source(profile: Any, db: str) -> str:
+    """``wayback`` for a portal its profile or registry entry says is gone, or that the archive
+    last saw gone; else ``live``."""
+    if profile.get("status") == "gone":
+        return "wayback"
+    if not Path(db).exists():
+        return "live"
+    try:
+        from archiver.store import Archive
+
+        archive = Archive(db, create=False, readonly=True)
+    except Exception:  # noqa: BLE001 - an archive that cannot be read here is reported by the crawl itself
+        return "live"
+    try:
+        states = {r["portal"]: r["status"] for r in archive.portal_states()}
+    except Exception:  # noqa: BLE001 - an archive from before portal_status
+        states = {}
+    finally:
+        archive.close()
+    return "wayback" if states.get(profile.slug) == "gone" else "live"
 
 
 def _portal_or_address(ref: str, known: dict[str, Any]) -> Any:
@@ -781,6 +820,15 @@ def profile_group() -> None:
     """
 
 
+def _overrides(pairs: tuple[str, ...]) -> dict[str, Any]:
+    from archiver.crawl import parse_overrides
+
+    try:
+        return parse_overrides(pairs)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+
+
 def _profiles_dir(directory: str | None) -> Path:
     import os
 
@@ -794,7 +842,9 @@ def _profiles_dir(directory: str | None) -> Path:
 @click.option("--province", default="", help="Old province of the portal.")
 @click.option("--max-pages", default=300, show_default=True, type=click.IntRange(min=20), help="Pages to sample.")
 @click.option("--allow-private", is_flag=True, help="Allow a portal on a private or loopback address.")
-def profile_new(url: str, slug: str, directory: str | None, province: str, max_pages: int, allow_private: bool) -> None:
+@click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="A crawl setting (repeatable).")
+def profile_new(url: str, slug: str, directory: str | None, province: str, max_pages: int, allow_private: bool,
+                set_pairs: tuple[str, ...]) -> None:  # fmt: skip
     """Learn a profile from a sample of the site (≥20 article pages, ≥3 listings): start URLs,
     listing and next-page selectors, article URL pattern, and per-template article selectors
     that agree with the generic extractor. Writes DIR/SLUG.toml and DIR/SLUG/ (the sample pages
@@ -825,7 +875,7 @@ def profile_new(url: str, slug: str, directory: str | None, province: str, max_p
         samples_dir.mkdir()
         prof = discovery_profile(slug, slug, province, origin)
         overrides: dict[str, Any] = {"ARCHIVER_SAMPLE_DIR": str(samples_dir), "ARCHIVER_WARC_ENABLED": False,
-                                     "ARCHIVER_PROGRESS_INTERVAL": 0.0}  # fmt: skip
+                                     "ARCHIVER_PROGRESS_INTERVAL": 0.0, **_overrides(set_pairs)}  # fmt: skip
         if allow_private:
             overrides["ARCHIVER_ALLOW_PRIVATE"] = True
         rows = run_crawls([prof], Path(tmp) / "sample.db", max_pages=max_pages, overrides=overrides)
@@ -869,8 +919,9 @@ def profile_new(url: str, slug: str, directory: str | None, province: str, max_p
 @click.option("--base-url", help="Fetch the live sample from this mirror origin.")
 @click.option("--max-pages", default=40, show_default=True, type=click.IntRange(min=5), help="Pages of the live sample.")
 @click.option("--allow-private", is_flag=True, help="Allow a portal on a private or loopback address.")
+@click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="A crawl setting (repeatable).")
 def profile_check(slug: str, directory: str | None, live: bool, base_url: str | None, max_pages: int,
-                  allow_private: bool) -> None:  # fmt: skip
+                  allow_private: bool, set_pairs: tuple[str, ...]) -> None:  # fmt: skip
     """Re-run a profile's saved fixtures (and a live sample) and print the fill rate of every
     field, so that a redesign is seen before a night is lost. Exit 1 when a field the profile
     has a selector for is found on fewer than 80 % of the pages, or disagrees with expected.json.
@@ -919,7 +970,8 @@ def profile_check(slug: str, directory: str | None, live: bool, base_url: str | 
     if live:
         from archiver.crawl import run_crawls
 
-        overrides: dict[str, Any] = {"ARCHIVER_WARC_ENABLED": False, "ARCHIVER_PROGRESS_INTERVAL": 0.0}
+        overrides: dict[str, Any] = {"ARCHIVER_WARC_ENABLED": False, "ARCHIVER_PROGRESS_INTERVAL": 0.0,
+                                     **_overrides(set_pairs)}  # fmt: skip
         if allow_private:
             overrides["ARCHIVER_ALLOW_PRIVATE"] = True
         with tempfile.TemporaryDirectory(prefix="archiver-check-") as tmp:

@@ -109,11 +109,12 @@ def _writing_elsewhere(path: Path) -> bool:
 
 
 def make_context(writer: Writer, profile: Profile, settings: Settings, db: str | Path, base_url: str | None,
-                 full: bool) -> CrawlContext:  # fmt: skip
-    """Open a portal's run: its plan, its ``running`` row, its WARC store and its ingestor."""
+                 full: bool, wayback: str | None = None) -> CrawlContext:  # fmt: skip
+    """Open a portal's run: its plan, its ``running`` row, its WARC store and its ingestor.
+    ``wayback``: the run reads the portal's captures from the Wayback Machine at that base URL."""
     plan = plan_for(writer, profile, settings)
-    site = Site.of(profile, base_url)
-    run = writer.open_run(profile, site.fetch_origin, "full" if full else "incremental")
+    site = Site.of(profile, None if wayback else base_url, archive=wayback)
+    run = writer.open_run(profile, wayback or site.fetch_origin, "wayback" if wayback else "full" if full else "incremental")
     store = open_warc(writer, run, profile, settings, db)
     fixed = settings.get("ARCHIVER_NOW")
     now = parse_datetime(fixed) if fixed else None  # else each page is read against its capture time
@@ -229,6 +230,12 @@ def make_settings(db: str | Path, *, max_pages: int | None = None, log_level: st
     if "USER_AGENT" not in (overrides or {}):
         # Built from the settings in force: -s ARCHIVER_CONTACT_URL=... changes it.
         settings.set("USER_AGENT", user_agent(settings.get("ARCHIVER_CONTACT_URL")), priority="cmdline")
+    slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
+    slots.setdefault("wayback-cdx", {"concurrency": 1, "jitter": 0.0,
+                                     "delay": 60.0 / max(0.01, settings.getfloat("ARCHIVER_WAYBACK_CDX_PER_MINUTE", 20))})
+    slots.setdefault("wayback-replay", {"concurrency": 1, "jitter": 0.0, "delay": 1.0 / max(
+        0.01, settings.getfloat("ARCHIVER_WAYBACK_REPLAYS_PER_SECOND", 2))})  # fmt: skip
+    settings.set("DOWNLOAD_SLOTS", slots, priority="cmdline")
     runtime = settings.getfloat("ARCHIVER_MAX_RUNTIME", 0)
     if runtime > 0 and "CLOSESPIDER_TIMEOUT" not in (overrides or {}):
         settings.set("CLOSESPIDER_TIMEOUT", runtime, priority="cmdline")
@@ -272,17 +279,25 @@ def plan_for(writer: Writer, profile: Profile, settings: Settings) -> Plan:
 
 
 # -- the run ------------------------------------------------------------------------------------
+SOURCES = ("live", "wayback", "auto")
+
+
 def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None = None,
                max_pages: int | None = None, log_level: str = "WARNING", overrides: dict[str, Any] | None = None,
-               full: bool = True, log_file: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+               full: bool = True, log_file: str | None = None,
+               sources: dict[str, str] | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Crawl each portal (concurrently, each polite on its own host, each isolated: one failing
     portal does not stop the others) into one archive through one writer; return their run rows.
-    The caller holds the archive's lock."""
-    from twisted.internet import task
+    ``sources`` gives a portal's source by slug: ``live`` (the default), ``wayback`` (its captures
+    in the Wayback Machine), ``auto`` (live, then the Wayback captures of URLs the live crawl did
+    not find). Wayback runs go one after another, after the live ones: the service's rate limits
+    hold for the whole process. The caller holds the archive's lock."""
+    from twisted.internet import defer, task
 
     from spiders.discover import DiscoverySpider
     from spiders.portal import PortalSpider
     from spiders.progress import ProgressLine
+    from spiders.wayback import WaybackSpider
 
     settings = make_settings(db, max_pages=max_pages, log_level=log_level, overrides=overrides, full=full,
                              log_file=log_file)  # fmt: skip
@@ -297,14 +312,40 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     _quiet_tracebacks(log_level)
     contexts: list[CrawlContext] = []
     crawlers = []
+    wayback_base = (settings.get("ARCHIVER_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
+
+    def start_job(profile: Profile, kind: str) -> Any:
+        from_archive = kind != "live"
+        ctx = make_context(writer, profile, settings, db, base_url, full, wayback=wayback_base if from_archive else None)
+        cls = WaybackSpider if from_archive else DiscoverySpider if profile.discovered else PortalSpider
+        crawler = process.create_crawler(cls)
+        crawler.archiver = ctx  # type: ignore[attr-defined]  # read by the spider and the store pipeline
+        contexts.append(ctx)
+        crawlers.append(crawler)
+        kwargs: dict[str, Any] = {"profile": profile, "base_url": "" if from_archive else base_url or ""}
+        if kind == "wayback-new":
+            kwargs["only_new_urls"] = True
+        return process.crawl(crawler, **kwargs)
+
     try:
-        for profile in profiles:
-            ctx = make_context(writer, profile, settings, db, base_url, full)
-            crawler = process.create_crawler(DiscoverySpider if profile.discovered else PortalSpider)
-            crawler.archiver = ctx  # type: ignore[attr-defined]  # read by the spider and the store pipeline
-            contexts.append(ctx)
-            crawlers.append(crawler)
-            process.crawl(crawler, profile=profile, base_url=base_url or "")
+        chosen = sources or {}
+        live = [p for p in profiles if chosen.get(p.slug, "live") in ("live", "auto")]
+        archived = [(p, "wayback-new" if chosen.get(p.slug) == "auto" else "wayback") for p in profiles
+                    if chosen.get(p.slug, "live") in ("wayback", "auto")]  # fmt: skip
+        live_runs = [start_job(p, "live") for p in live]
+
+        def wayback_runs(_: Any = None) -> Any:
+            chain: Any = defer.succeed(None)
+            for p, kind in archived:
+                chain.addCallback(lambda _r, p=p, kind=kind: start_job(p, kind))
+                chain.addErrback(lambda f: log.error("a Wayback run failed to start: %s", f.getErrorMessage()))
+            return chain
+
+        if archived:
+            if live_runs:
+                defer.DeferredList(live_runs).addCallback(wayback_runs)
+            else:
+                wayback_runs()
         writer.on_failure.append(lambda why: _close_all(crawlers, "store_failed"))
         ticker = task.LoopingCall(writer.tick)
         progress = ProgressLine.for_process(crawlers, settings)

@@ -35,6 +35,7 @@ class Ingested:
     record_id: str | None  # the capture's WARC-Record-ID (None: not recorded)
     extractor: str
     reason: str = "source"  # why a changed text is a new revision
+    source: str = "live"  # the capture's source: a ``wayback`` capture may be older than what is stored
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,21 @@ class Ingestor:
         problems = art.problems()
         if problems:
             out.dropped = f"not an article ({', '.join(problems)}): {capture.final_url}"
-        elif art.canonical_url in self.seen:
+        elif self._key(art, capture) in self.seen:
             out.dropped = f"duplicate in this run: {art.canonical_url}"
         self._metadata(capture, art, problems, out.dropped)
         if out.dropped:
             return out
         assert art.canonical_url is not None
-        self.seen.add(art.canonical_url)
-        out.item = Ingested(art, capture.record_id, self.extractor, self.reason(art, capture))
+        self.seen.add(self._key(art, capture))
+        out.item = Ingested(art, capture.record_id, self.extractor, self.reason(art, capture), capture.source)
         return out
+
+    @staticmethod
+    def _key(art: Article, capture: Capture) -> str:
+        """One article per run; from the Wayback Machine, one per capture time."""
+        key = art.canonical_url or ""
+        return f"{key} @{capture.fetched_at}" if capture.source == "wayback" else key
 
     def reason(self, art: Article, capture: Capture) -> str:
         """Why this extraction would be a new revision, if its text differs from the stored one."""

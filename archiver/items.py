@@ -176,6 +176,18 @@ class RecordedCapture:
 
 
 @dataclass(frozen=True)
+class WaybackCursor:
+    """Where a portal's CDX walk stands: the resume key of the next page (None: the walk is done)
+    and the newest capture timestamp seen."""
+
+    portal: str
+    query: str
+    resume_key: str | None
+    last_timestamp: str | None
+    complete: bool
+
+
+@dataclass(frozen=True)
 class WarcFileEvent:
     """A WARC file opened (or closed cleanly) by a run: files never closed are repaired."""
 

@@ -34,6 +34,7 @@ PORTAL_KEYS = {
     "sources": (str, "Where the facts come from (keys of the sources listed at the top of the file)."),
     "enabled": (bool, "Whether `archiver crawl --all` includes it (default true)."),
     "notes": (str, "Free text."),
+    "status": (str, "`gone` when the portal is known to be gone (crawled from the Wayback Machine)."),
 }
 UNIT_KEYS = {
     "name": (str, "The unit's name since 1 July 2025 (\"thành phố Cần Thơ\")."),
@@ -101,7 +102,7 @@ def load_registry(path: Path) -> Registry:
             raise ProfileError(path, f"{where}.base_url", f"not an http(s) origin: {entry['base_url']!r}")
         if new_unit_of(entry["province"]) is None:
             raise ProfileError(path, f"{where}.province", f"not one of the 63 old provinces: {entry['province']!r}")
-        extra = {k: entry[k] for k in ("unit", "domains", "enabled", "notes", "sources") if k in entry}
+        extra = {k: entry[k] for k in ("unit", "domains", "enabled", "notes", "sources", "status") if k in entry}
         reg.portals[slug] = discovery_profile(slug, entry["name"], entry["province"], entry["base_url"], str(path),
                                               **extra)  # fmt: skip
     for i, entry in enumerate(data.get("unit", [])):

@@ -69,6 +69,19 @@ ARCHIVER_SITEMAP_MAX_FILES = 50
 ARCHIVER_SITEMAP_MAX_URLS = 200_000
 ARCHIVER_SITEMAP_MAX_MB = 50.0
 ARCHIVER_DISCOVERY_MAX_LISTINGS = 300
+# The Wayback Machine (`archiver crawl --source wayback|auto`): its base URL (CDX at
+# <base>/cdx/search/cdx, replays at <base>/web/<timestamp>id_/<url>), CDX queries per minute and
+# replays per second at most (the service documents about 24 queries a minute), rows per CDX
+# query, how far (days) a replay may redirect to another capture of the same URL, and the capture
+# window (YYYY[MM[DD]], set by --from/--to); ARCHIVER_WAYBACK_ONLY_NEW: only URLs the archive lacks.
+ARCHIVER_WAYBACK_URL = "https://web.archive.org"
+ARCHIVER_WAYBACK_CDX_PER_MINUTE = 20.0
+ARCHIVER_WAYBACK_REPLAYS_PER_SECOND = 2.0
+ARCHIVER_WAYBACK_CDX_LIMIT = 5000
+ARCHIVER_WAYBACK_WINDOW_DAYS = 30.0
+ARCHIVER_WAYBACK_FROM = ""
+ARCHIVER_WAYBACK_TO = ""
+ARCHIVER_WAYBACK_ONLY_NEW = False
 # Where `archiver profile new` has discovery keep the sample pages it learns from ("": none).
 ARCHIVER_SAMPLE_DIR = ""
 # Wait before retrying a 429/5xx answer: Retry-After if sent, else BASE * 2**attempt, at most MAX s.

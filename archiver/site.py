@@ -18,10 +18,12 @@ from archiver.profiles import Profile
 class Site:
     profile: Profile
     fetch_origin: str  # the portal's base_url, or the mirror a crawl reads instead
+    archive_host: str = ""  # the Wayback Machine's host (host:port), when it is the source
 
     @classmethod
-    def of(cls, profile: Profile, base_url: str | None = None) -> Site:
-        return cls(profile, (base_url or profile.base_url).rstrip("/"))
+    def of(cls, profile: Profile, base_url: str | None = None, archive: str | None = None) -> Site:
+        host = urlsplit(archive).netloc.lower() if archive else ""
+        return cls(profile, (base_url or profile.base_url).rstrip("/"), host)
 
     @property
     def portal(self) -> str:
@@ -45,7 +47,8 @@ class Site:
     def may_fetch(self, url: str) -> bool:
         """Only the fetch origin and the portal's own hosts."""
         try:
-            return urlsplit(url).netloc.lower() == self.fetch_host or self.owns(url)
+            host = urlsplit(url).netloc.lower()
+            return host == self.fetch_host or (bool(self.archive_host) and host == self.archive_host) or self.owns(url)
         except ValueError:
             return False
 

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from archiver.items import Capture, FetchError, GoneArticle
+from archiver.items import Capture, FetchError, GoneArticle, WaybackCursor
 from archiver.provinces import MERGER_DAY
 from archiver.runs import Observation, RunCounts, Verdict, judge
 
@@ -55,7 +55,7 @@ class IngestPipeline:
             stats.inc_value("archiver/validate/ok")
             ctx.writer.add(ctx.run, outcome.item, pages=self._pages())
             return outcome.item
-        if isinstance(item, GoneArticle | FetchError):
+        if isinstance(item, GoneArticle | FetchError | WaybackCursor):
             ctx.writer.add(ctx.run, item, pages=self._pages())
         return item
 
@@ -85,13 +85,13 @@ class IngestPipeline:
         failure = spider.discovery_failure() if hasattr(spider, "discovery_failure") else None
         if state == "moved" and not obs.pages:
             verdict = Verdict("failed", f"the portal moved: {detail}", False)
-        elif failure and not writer.failed and verdict.status in ("ok", "degraded"):
-            verdict = Verdict("failed", failure, False)
+        elif failure and not writer.failed:
+            verdict = Verdict("interrupted" if failure.startswith("rate-limited") else "failed", failure, False)
         if verdict.status != "ok":
             spider.logger.warning("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
         ctx.close_warc()
         writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill,
                           discovery=spider.discovery() if hasattr(spider, "discovery") else None,
-                          state=(state, detail))  # fmt: skip
+                          state=(state, detail) if state != "unknown" else None)  # fmt: skip
         if ctx.own_writer:
             writer.close()

@@ -51,8 +51,9 @@ class WarcMiddleware:
             return response
         site = ctx.site
         fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+        wayback = request.meta.get("wayback")
         try:
-            canonical = site.canonical(response.url)
+            canonical = site.canonical(wayback["original"] if wayback else response.url)
         except ValueError:
             canonical = None
         previous = None
@@ -76,7 +77,8 @@ class WarcMiddleware:
         content_type = response.headers.get("Content-Type")
         ctx.writer.add(ctx.run, RecordedCapture(
             portal=ctx.run.portal, kind=request_kind(request), target_uri=response.url, canonical_url=canonical,
-            status=response.status, fetched_at=fetched_at, source="mirror" if site.is_mirror else "live",
+            status=response.status, fetched_at=_seen_at(response.url, wayback) if wayback else fetched_at,
+            source="wayback" if wayback else "mirror" if site.is_mirror else "live",
             content_type=content_type.decode("latin-1") if content_type else None, payload_digest=loc.digest,
             record_type=loc.record_type, record_id=loc.record_id, warc_file=loc.file, warc_offset=loc.offset,
             warc_length=loc.length, refers_to=loc.refers_to,
@@ -84,6 +86,14 @@ class WarcMiddleware:
         request.meta["archiver_warc"] = {"record_id": loc.record_id, "file": loc.file, "offset": loc.offset,
                                          "digest": loc.digest, "fetched_at": fetched_at}  # fmt: skip
         return response
+
+
+def _seen_at(url: str, wayback: dict[str, str]) -> str:
+    """A Wayback capture's own time (the replay's timestamp), which is when the page was seen."""
+    from archiver.wayback import parse_replay_url, timestamp_iso
+
+    got = parse_replay_url(url)
+    return timestamp_iso(got[0] if got else wayback["timestamp"])
 
 
 def _warc_date(iso: str) -> str:

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # A server on 127.0.0.1 answers at once: no need to be gentle with it. No progress line.
@@ -38,6 +39,18 @@ def q(db: Path, sql: str, *args: object) -> list[tuple]:
 
 def last_run(db: Path, columns: str = "status, reason, complete") -> tuple:
     return q(db, f"SELECT {columns} FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+
+
+def respond(handler: object, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
+    """Write one HTTP answer from a test server's request handler."""
+    h: Any = handler
+    h.send_response(status)
+    h.send_header("Content-Type", ctype)
+    h.send_header("Content-Length", str(len(body)))
+    for k, v in (headers or {}).items():
+        h.send_header(k, v)
+    h.end_headers()
+    h.wfile.write(body)
 
 
 def free_port() -> int:

@@ -46,6 +46,7 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from archiver import demo
+from tests.crawling import respond
 
 PER_CAT = 10
 PAGE_SIZE = 4
@@ -129,13 +130,7 @@ class Handler(BaseHTTPRequestHandler):
         if "gzip" in self.server.faults and "gzip" in self.headers.get("Accept-Encoding", "") and body and not headers:
             body = gzip.compress(body, mtime=0)  # as servers compress: the same bytes every time
             headers = {"Content-Encoding": "gzip"}
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        respond(self, status, body, ctype, headers)
 
     def redirect(self, status: int, to: str) -> None:
         self.send(status, b"", headers={"Location": to})

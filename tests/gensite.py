@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from tests.crawling import respond
+
 WORDS = ("ủy ban nhân dân tỉnh tổ chức hội nghị triển khai kế hoạch phát triển kinh tế xã hội năm người dân "
          "doanh nghiệp đầu tư xây dựng nông thôn mới chương trình mục tiêu quốc gia giảm nghèo bền vững "
          "huyện thị xã thành phố đồng chí chủ tịch phó giám đốc sở ban ngành đoàn thể cán bộ công chức "
@@ -337,12 +339,7 @@ class GenHandler(BaseHTTPRequestHandler):
         pass
 
     def send(self, status: int, body: bytes | str, ctype: str = "text/html; charset=utf-8") -> None:
-        data = body.encode("utf-8") if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        respond(self, status, body.encode("utf-8") if isinstance(body, str) else body, ctype)
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)

@@ -178,3 +178,22 @@ def test_serve_replays_the_archived_copy_in_a_sandbox(crawled: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_warc_cut_anywhere_names_a_bad_record(wget_warc: Path, tmp_path: Path) -> None:
+    """Wherever a file is cut (inside a gzip member, at a member's end, with garbage after it),
+    reading it ends with a BadRecord: a cut file never reads as a complete one."""
+    from archiver.capture.warc import BadRecord, complete_members, iter_captures
+
+    data = wget_warc.read_bytes()
+    whole = [c for c in iter_captures(wget_warc) if isinstance(c, BadRecord)]
+    assert whole == []
+    boundaries = {o + n for o, n in complete_members(wget_warc)[0]}
+    for i in range(1, 40):
+        at = len(data) * i // 40
+        at -= at in boundaries  # cut exactly between two records, the file is a shorter complete one
+        for tail in (b"", b"\x1f\x8b\x08\x00garbage"):
+            cut = tmp_path / f"cut-{i}.warc.gz"
+            cut.write_bytes(data[:at] + tail)
+            out = list(iter_captures(cut))
+            assert out and isinstance(out[-1], BadRecord), (at, tail)

@@ -14,7 +14,7 @@ from archiver.exceptions import ProfileError
 from archiver.profiles import REGISTRY_FILE, load_portal
 from archiver.provinces import MERGERS, UNCHANGED, _key
 from archiver.registry import load_registry
-from tests.crawling import ROOT, archiver_cmd
+from tests.crawling import QUICK, ROOT, archiver_cmd
 from tests.gensite import GenSite, article_html, generate
 
 REAL = dict(os.environ, ARCHIVER_REGISTRY=str(REGISTRY_FILE))
@@ -92,7 +92,7 @@ def test_profile_new_writes_a_profile_that_passes_check(tmp_path: Path) -> None:
     try:
         out = tmp_path / "profiles"
         r = subprocess.run(archiver_cmd("profile", "new", site.url + "/", "--slug", "gen", "--dir", str(out),
-                                        "--allow-private", "--max-pages", "150"),
+                                        "--allow-private", "--max-pages", "150", *QUICK),
                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)  # fmt: skip
         assert r.returncode == 0, r.stdout + r.stderr[-2000:]
         prof = load_portal(out / "gen.toml")
@@ -100,13 +100,13 @@ def test_profile_new_writes_a_profile_that_passes_check(tmp_path: Path) -> None:
         expected = json.loads((out / "gen" / "expected.json").read_text(encoding="utf-8"))
         assert len(expected) >= 20
         r = subprocess.run(archiver_cmd("profile", "check", "gen", "--dir", str(out), "--allow-private",
-                                        "--base-url", site.url), capture_output=True, text=True, cwd=ROOT, env=env,
+                                        "--base-url", site.url, *QUICK), capture_output=True, text=True, cwd=ROOT, env=env,
                            timeout=300)  # fmt: skip
         assert r.returncode == 0, r.stdout + r.stderr[-2000:]
         assert "100% as expected" in r.stdout and "live sample" in r.stdout
         # A profile is never overwritten.
         r = subprocess.run(archiver_cmd("profile", "new", site.url + "/", "--slug", "gen", "--dir", str(out),
-                                        "--allow-private", "--max-pages", "150"),
+                                        "--allow-private", "--max-pages", "150", *QUICK),
                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)  # fmt: skip
         assert r.returncode == 1 and "never overwritten" in r.stderr
         # A redesign: the fixtures no longer agree, check says so.

@@ -321,6 +321,10 @@ def iter_captures(path: Path, *, stored_as: str | None = None) -> Iterator[Captu
     rest of a damaged gzip stream cannot be trusted)."""
     name = stored_as or str(path)
     with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
+    # warcio reads a gzip member cut short without complaint: records must lie in complete ones.
+    good = complete_members(path)[1] if gzipped else path.stat().st_size
+    with open(path, "rb") as fh:
         it = ArchiveIterator(fh)
         end = 0  # where the last good record ended: a bad one starts there
         try:
@@ -338,6 +342,10 @@ def iter_captures(path: Path, *, stored_as: str | None = None) -> Iterator[Captu
                     record.content_stream().read()
                 it.read_to_end(record)
                 offset = it.get_record_offset()
+                if getattr(record.raw_stream, "limit", 0) > 0 or offset + it.get_record_length() > good:
+                    # The file ends inside this record (fewer bytes than it says, or a cut gzip member).
+                    yield BadRecord(str(path), end, "a record cut short (the file ends inside it)")
+                    return
                 end = offset + it.get_record_length()
                 if capture is not None:
                     yield dataclasses.replace(capture, warc_offset=offset)

@@ -44,6 +44,7 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "enabled": (bool, "Whether `archiver crawl --all` includes the portal (default true)."),
     "unit": (str, "Administrative level: province, department, district or commune."),
     "notes": (str, "Free text for maintainers."),
+    "status": (str, "`gone`: the portal is known to be gone; `archiver crawl` takes it from the Wayback Machine."),
     # family detection
     "detect.markers": (list, "Regular expressions; a page matching all is of this family."),
     # listing pages

@@ -304,7 +304,8 @@ class Archive:
             self.conn.row_factory = None
 
     def save_article(self, art: Article, *, run_id: int | None = None, seen_at: str | None = None,
-                     capture_id: int | None = None, extractor: str | None = None, reason: str = "source") -> str:  # fmt: skip
+                     capture_id: int | None = None, extractor: str | None = None, reason: str = "source",
+                     archived: bool = False) -> str:  # fmt: skip
         """Store ``art``; return ``"new"``, ``"updated"`` (new revision), ``"unchanged"`` or
         ``"duplicate"`` (already stored in this run under another URL). ``capture_id`` is the
         capture it was extracted from, ``extractor`` the extractor version, ``reason`` why a
@@ -334,7 +335,9 @@ class Archive:
         aid = row["id"]
         self._alias(url, aid, seen_at, values)
         self._link_capture(capture_id, aid)
-        if run_id is not None and row["last_run_id"] == run_id:
+        if archived and seen_at < row["last_seen"]:
+            return self._older(aid, row, art, chash, url, values, seen_at, run_id, capture_id, extractor)
+        if run_id is not None and row["last_run_id"] == run_id and not archived:
             return "duplicate"
         status = "unchanged"
         if row["content_hash"] != chash:
@@ -358,6 +361,40 @@ class Archive:
         )
         self._views(aid, art, seen_at, run_id, capture_id=capture_id)
         return status
+
+    def _older(self, aid: str, row: sqlite3.Row, art: Article, chash: str, url: str, values: dict[str, Any],
+               seen_at: str, run_id: int | None, capture_id: int | None, extractor: str | None) -> str:  # fmt: skip
+        """An archived capture older than what is stored (the Wayback Machine after a live crawl):
+        its view count is an observation at its time; its text, if no revision has it yet, is a
+        revision of that time (reason ``archived``) that does not replace the current version."""
+        self.conn.execute("UPDATE articles SET first_seen = min(first_seen, ?) WHERE id = ?", (seen_at, aid))
+        self._views(aid, art, seen_at, run_id, new=True, capture_id=capture_id)  # not the current count
+        known = self.conn.execute("SELECT 1 FROM article_revisions WHERE article_id = ? AND content_hash = ?",
+                                  (aid, chash)).fetchone()  # fmt: skip
+        if known is not None:
+            return "unchanged"
+        revision = int(row["revision"]) + 1
+        self._revision(aid, revision, chash, url, values, seen_at, run_id, capture_id, extractor, "archived")
+        self.conn.execute("UPDATE articles SET revision = ? WHERE id = ?", (revision, aid))
+        return "updated"
+
+    def save_cursor(self, c: Any) -> None:
+        self.conn.execute(
+            """INSERT INTO wayback_cursors (portal, query, resume_key, last_timestamp, complete, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(portal, query) DO UPDATE SET resume_key = excluded.resume_key,
+               last_timestamp = excluded.last_timestamp, complete = excluded.complete,
+               updated_at = excluded.updated_at""",
+            (c.portal, c.query, c.resume_key, c.last_timestamp, int(c.complete), utcnow()),
+        )  # fmt: skip
+
+    def wayback_cursors(self, portal: str) -> dict[str, dict[str, Any]]:
+        return {r["query"]: r for r in self.query("SELECT * FROM wayback_cursors WHERE portal = ?", (portal,))}
+
+    def wayback_seen(self, portal: str) -> set[tuple[str, str]]:
+        """(canonical URL, capture time) of the Wayback captures whose article is stored."""
+        return {(r[0], r[1]) for r in self.conn.execute(
+            "SELECT canonical_url, fetched_at FROM captures WHERE portal = ? AND source = 'wayback' "
+            "AND article_id IS NOT NULL", (portal,))}  # fmt: skip
 
     def reextract(self, aid: str, art: Article, *, capture_id: int | None, extractor: str,
                   seen_at: str | None = None) -> str:  # fmt: skip

@@ -188,6 +188,20 @@ def m006_discovery() -> list[str]:
     ]
 
 
+@migration
+def m007_wayback() -> list[str]:
+    """The Wayback Machine as a source: where each portal's CDX walk stands, so that a run
+    killed or rate-limited goes on from there."""
+    return [
+        """CREATE TABLE wayback_cursors (
+            portal TEXT NOT NULL, query TEXT NOT NULL, resume_key TEXT, last_timestamp TEXT,
+            complete INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (portal, query))""",
+        # One view observation per article per run and time: a Wayback run sees several captures.
+        "DROP INDEX idx_view_counts_run",
+        "CREATE UNIQUE INDEX idx_view_counts_run ON view_counts(article_id, run_id, seen_at)",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold

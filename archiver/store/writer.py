@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.exceptions import ArchiverError
-from archiver.items import Article, FetchError, GoneArticle, RecordedCapture, WarcFileEvent
+from archiver.items import Article, FetchError, GoneArticle, RecordedCapture, WarcFileEvent, WaybackCursor
 from archiver.provinces import MERGER_DAY, merged_province
 from archiver.runs import RunCounts
 from archiver.store.archive import Archive, utcnow
@@ -255,7 +255,11 @@ class Writer:
             art = item.article
             return self.archive.save_article(art, run_id=run.id, seen_at=art.fetched_at,
                                              capture_id=self.archive.capture_id(item.record_id),
-                                             extractor=item.extractor, reason=item.reason)  # fmt: skip
+                                             extractor=item.extractor, reason=item.reason,
+                                             archived=item.source == "wayback")  # fmt: skip
+        if isinstance(item, WaybackCursor):
+            self.archive.save_cursor(item)
+            return "noop"
         if isinstance(item, RecordedCapture):
             self.archive.add_capture(dict(vars(item)) | {"run_id": run.id})
             return "capture"
