@@ -283,6 +283,20 @@ def home_html(g: Generated, feed: bool) -> str:
     return page
 
 
+_MEGAMENU = '<div id="megamenu" style="display:none"><ul>' + "".join(
+    f'<li class="m{i % 7}"><a href="{listing_url(SECTIONS[i % 6], 1)}#m{i}">{NAMES[SECTIONS[i % 6]]} mục {i}</a></li>'
+    for i in range(600)) + "</ul></div>"  # fmt: skip
+
+
+def padding(kb: int) -> str:
+    """What makes a real portal's page 100–250 KB: inline scripts and styles (the mega-menu of
+    600 links is added to the body)."""
+    rnd = random.Random(kb)
+    blob = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(kb * 1024 * 2 // 3))
+    style = "".join(f".c{i}{{margin:{i % 9}px;color:#{i % 4096:03x}}}" for i in range(kb * 1024 // 3 // 30))
+    return f'<script>var portalConfig = "{blob}";</script><style>{style}</style>'
+
+
 class GenSite(ThreadingHTTPServer):
     """The generated portal. ``requests`` lists (method, path, form argument) of every request."""
 
@@ -290,10 +304,14 @@ class GenSite(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, per_section: int = 45, *, sitemap: bool = False, feed: bool = False, bomb: bool = False,
-                 js_only: bool = False, not_portal: bool = False, delay: float = 0.0) -> None:  # fmt: skip
+                 js_only: bool = False, not_portal: bool = False, delay: float = 0.0, jitter: float = 0.0,
+                 pad_kb: int = 0) -> None:  # fmt: skip
         self.g = generate(per_section)
         self.sitemap, self.feed, self.bomb = sitemap, feed, bomb
         self.js_only, self.not_portal, self.delay = js_only, not_portal, delay
+        self.jitter = jitter  # each answer waits delay ± jitter seconds (a real server's latency)
+        self.padding = padding(pad_kb) if pad_kb else ""
+        self.cache: dict[str, tuple[bytes, str]] = {}  # padded pages, rendered once (the bench's server is no bottleneck)
         self.requests: list[tuple[str, str, str]] = []
         self.lock = threading.Lock()
         self.by_path = self.g.truth()
@@ -339,6 +357,11 @@ class GenHandler(BaseHTTPRequestHandler):
         pass
 
     def send(self, status: int, body: bytes | str, ctype: str = "text/html; charset=utf-8") -> None:
+        if self.server.padding and isinstance(body, str) and "</head>" in body:
+            body = body.replace("</head>", self.server.padding + "</head>", 1).replace(
+                "<body>", "<body>" + _MEGAMENU, 1)  # fmt: skip
+            if self.command == "GET" and status == 200:
+                self.server.cache[self.path] = (body.encode("utf-8"), ctype)
         respond(self, status, body.encode("utf-8") if isinstance(body, str) else body, ctype)
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
@@ -361,7 +384,9 @@ class GenHandler(BaseHTTPRequestHandler):
         if srv.delay:
             import time
 
-            time.sleep(srv.delay)
+            time.sleep(max(0.0, srv.delay + random.uniform(-srv.jitter, srv.jitter)))
+        if self.path in srv.cache:
+            return respond(self, 200, *srv.cache[self.path])
         g = srv.g
         parts = urlsplit(self.path)
         path, q = parts.path, parse_qs(parts.query)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
 from archiver.extract.generic import Generic, generic, lines_html
 from archiver.extract.html import (
+    compiled_css,
     document_base,
     element_text,
+    lxml_base,
+    lxml_fragment,
+    lxml_select,
+    lxml_text,
+    lxml_tree,
     parse,
     sanitize,
     select_all,
@@ -130,7 +137,10 @@ def _published(soup: BeautifulSoup, url: str, profile: Profile | None, now: date
 
 def _field(soup: BeautifulSoup, profile: Profile | None, key: str) -> str | None:
     el = select_one(soup, profile.get(key)) if profile else None
-    text = element_text(el)
+    return _clean_field(element_text(el))
+
+
+def _clean_field(text: str) -> str | None:
     if not text:
         return None
     text = re.sub(r"^(?:tác\s+giả|nguồn(?:\s+tin)?|tin\s*(?:và|,)\s*ảnh)\s*:\s*", "", text, flags=re.I)
@@ -185,14 +195,17 @@ def extract_article(
     art.rules["extraction"] = f"{how}: {profile.slug}" if profile is not None else "generic (no profile, no family)"
     cache: list[Generic] = []
 
-    def gen() -> Generic:
-        if not cache:
-            cache.append(generic(text, url, now))
-        return cache[0]
-
     if profile is not None:
         profile = profile.for_url(url)
         _with_profile(art, text, url, profile, now)
+    # The generic body (trafilatura) only when the profile gave no title or no body: a missing
+    # date or view count alone costs its own rules, not a whole extraction (the same values).
+    with_body = not art.title or not art.body_text.strip()
+
+    def gen() -> Generic:
+        if not cache:
+            cache.append(generic(text, url, now, body=with_body))
+        return cache[0]
     if not art.title:
         art.title = gen().title
         art.rules["title"] = f"generic: {gen().rules['title']}"
@@ -223,7 +236,83 @@ def extract_article(
     return art
 
 
+_PROFILE_SELECTORS = ("article.title", "article.category", "article.date", "article.views", "article.lead",
+                      "article.body", "article.author", "article.source", "article.remove")  # fmt: skip
+
+
 def _with_profile(art: Article, text: str, url: str, profile: Profile, now: datetime | None) -> None:
+    """The fields a profile's selectors find. One lxml tree, the selectors compiled to XPath once;
+    the body alone goes through BeautifulSoup. A selector cssselect cannot express (or a page
+    lxml refuses) takes the BeautifulSoup path for the whole page: the same output, slower."""
+    root = lxml_tree(text)
+    selectors = [v for k in _PROFILE_SELECTORS for v in ([profile.get(k)] if isinstance(profile.get(k), str)
+                                                         else profile.get(k) or [])]  # fmt: skip
+    if root is None or any(compiled_css(v) is None for v in selectors):
+        _with_profile_soup(art, text, url, profile, now)
+        return
+
+    def one(key: str) -> Any:
+        found = lxml_select(root, profile.get(key))
+        return found[0] if found else None
+
+    def rule(key: str) -> None:
+        art.rules[key.split(".")[-1] if key != "article.date" else "published"] = f"selector {key} = {profile.get(key)!r}"
+
+    title = lxml_text(one("article.title"))
+    if not title:
+        og = root.xpath("//meta[@property='og:title']/@content") or root.xpath("//meta[@name='og:title']/@content")
+        title = clean_text(og[0]) if og else ""
+    if not title:
+        h1 = root.find(".//h1")
+        title = lxml_text(h1)
+    art.title = title or None
+    if art.title:
+        rule("article.title")
+    texts = [lxml_text(el) for el in lxml_select(root, profile.get("article.category")) or []]
+    texts = [t for t in texts if t and t.lower() not in ("trang chủ", "home", ">", "»")]
+    art.category = texts[-1] if texts else None
+    if art.category:
+        rule("article.category")
+    raw = lxml_text(one("article.date")) or None
+    art.published, art.published_raw = None, raw
+    value = parse_datetime(raw, now=now) if raw else None
+    if value is not None:
+        art.published = value
+        rule("article.date")
+    art.views_raw = lxml_text(one("article.views")) or None
+    art.views = parse_views(art.views_raw)
+    if art.views is not None:
+        rule("article.views")
+    lead_el = one("article.lead")
+    lead = lxml_text(lead_el) or None
+    body_el = one("article.body")
+    if body_el is not None:
+        if lead_el is not None and any(a is body_el for a in lead_el.iterancestors()):
+            lead_el.drop_tree()
+        body = lxml_fragment(body_el) if lxml_text(body_el) else None
+        if body is None or not body.get_text(strip=True):
+            # An empty body: lxml cuts a tree nested thousands deep (BeautifulSoup does not), so
+            # the whole page the slow way, which gives the same result on every other page.
+            for k in [k for k in art.rules if k != "extraction"]:
+                del art.rules[k]
+            _with_profile_soup(art, text, url, profile, now)
+            return
+        if body is not None:
+            _strip_body(body, profile)
+            _lines_to_body(art, text_lines_without_captions(body), lead)
+            if art.body_text:
+                art.body_html = sanitize(body, lxml_base(root, url))
+                rule("article.body")
+    for key in ("article.author", "article.source"):
+        found = _clean_field(lxml_text(one(key)))
+        if key == "article.author" and found:
+            art.author = found
+            rule(key)
+        elif key == "article.source":
+            art.source = found or art.source
+
+
+def _with_profile_soup(art: Article, text: str, url: str, profile: Profile, now: datetime | None) -> None:
     """The fields a profile's selectors find (BeautifulSoup, CSS)."""
     soup = parse(text)
 

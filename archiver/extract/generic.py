@@ -430,8 +430,9 @@ def body_lines(text: str, url: str, tree: Any, titles: set[str]) -> list[str]:
     return out
 
 
-def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) -> Generic:
-    """Every field the generic extractor can find on the page (see the module docstring)."""
+def generic(text: str, url: str, now: datetime | None = None, tree: Any = None, body: bool = True) -> Generic:
+    """Every field the generic extractor can find on the page (see the module docstring);
+    ``body=False``: all but the body (no trafilatura), the other fields the same."""
     g = Generic(rules={k: "none" for k in ("title", "published", "views", "author", "body")})
     tree = tree if tree is not None else parse_tree(text)
     if tree is None:
@@ -446,6 +447,8 @@ def generic(text: str, url: str, now: datetime | None = None, tree: Any = None) 
     g.published, g.published_raw, g.rules["published"] = find_date(tree, text, url, title_el, meta, now, g.title)
     g.views, g.views_raw, g.rules["views"] = find_views(title_el)
     g.author, g.rules["author"] = find_author(tree, meta)
+    if not body:
+        return g
     g.lines = body_lines(text, url, tree, titles)  # last: trafilatura prunes the tree
     meta_lines = [norm(x) for x in (g.published_raw, g.views_raw) if x and len(x) < 150]
     if meta_lines and g.lines:

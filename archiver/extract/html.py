@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import urljoin
 
 import nh3
 from bs4 import BeautifulSoup, Comment, NavigableString, PageElement, Tag
+from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 from archiver.normalize.text import clean_text
@@ -255,3 +257,89 @@ def absolute_links(root: Tag, selector: str | None, base_url: str) -> list[str]:
             if absolute is not None:
                 seen.setdefault(strip_session(absolute), None)
     return list(seen)
+
+
+# -- the fast path: one lxml tree, CSS compiled to XPath once (cssselect, Scrapy's own) -----------
+_XPATHS: dict[str, Any] = {}
+
+
+def compiled_css(selector: str) -> Any:
+    """``selector`` as a compiled XPath (cached), or None when cssselect cannot express it (the
+    caller then selects with soupsieve over BeautifulSoup, as before)."""
+    if selector not in _XPATHS:
+        from cssselect import HTMLTranslator
+
+        try:
+            _XPATHS[selector] = etree.XPath(HTMLTranslator().css_to_xpath(selector))
+        except Exception:  # noqa: BLE001 - cssselect's SelectorError and ExpressionError, and odd input
+            _XPATHS[selector] = None
+    return _XPATHS[selector]
+
+
+def lxml_tree(text: str) -> Any:
+    """The page as an lxml tree (comments dropped, as ``parse`` drops them), or None."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, huge_tree=True)
+    try:
+        return lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
+    except (etree.ParserError, ValueError, UnicodeEncodeError):
+        return None
+
+
+def lxml_select(root: Any, selector: str | None) -> list[Any] | None:
+    """The elements ``selector`` matches, in document order; None when it cannot be compiled."""
+    if not selector:
+        return []
+    xp = compiled_css(selector)
+    if xp is None:
+        return None
+    return [el for el in xp(root) if isinstance(el.tag, str)]
+
+
+def lxml_text(el: Any) -> str:
+    """``element_text`` of an lxml element: its strings joined by spaces, cleaned (scripts and
+    styles left out, as BeautifulSoup's ``get_text`` leaves them out)."""
+    if el is None:
+        return ""
+    parts = []
+    for node in el.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag not in ("script", "style", "template") and node.text:
+            parts.append(node.text)
+        if node is not el and node.tail and not _inside_dropped(node, el):
+            parts.append(node.tail)
+    return clean_text(" ".join(parts))
+
+
+def _inside_dropped(node: Any, top: Any) -> bool:
+    parent = node.getparent()
+    while parent is not None and parent is not top:
+        if parent.tag in ("script", "style", "template"):
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def lxml_base(root: Any, url: str) -> str:
+    """``document_base`` of an lxml tree."""
+    hrefs = root.xpath("//base/@href")
+    if hrefs and hrefs[0].strip():
+        joined = safe_urljoin(url, hrefs[0])
+        if joined and joined.startswith(("http://", "https://")):
+            return joined
+    return url
+
+
+def lxml_fragment(el: Any) -> Tag | None:
+    """An lxml element as a BeautifulSoup tree of its own (the body goes through the same
+    BeautifulSoup code as before, on a few KB instead of the whole page)."""
+    import lxml.html
+
+    markup = lxml.html.tostring(el, encoding="unicode", with_tail=False)
+    soup = BeautifulSoup(markup, "lxml")
+    for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        c.extract()
+    holder = soup.body or soup
+    return next((c for c in holder.children if isinstance(c, Tag)), None)
