@@ -74,7 +74,8 @@ def open_warc(writer: Writer, run: Run, profile: Profile, settings: Settings, db
     if root is None:
         return None
     store = WarcStore(root, profile.slug, base=Path(db).parent, max_bytes=settings.getint("ARCHIVER_WARC_MAX_MB", 1000)
-                      * 2**20, operator=settings.get("ARCHIVER_CONTACT_URL") or "")  # fmt: skip
+                      * 2**20, operator=settings.get("ARCHIVER_CONTACT_URL") or "",
+                       gzip_level=settings.getint("ARCHIVER_WARC_GZIP_LEVEL", 6))  # fmt: skip
     closed = {r["path"] for r in writer.archive.query("SELECT path FROM warc_files WHERE portal = ? AND closed_at "
                                                       "IS NOT NULL", (profile.slug,))}  # fmt: skip
     for path in sorted(store.dir.glob("*.warc.gz")) if store.dir.exists() else []:
@@ -86,9 +87,26 @@ def open_warc(writer: Writer, run: Run, profile: Profile, settings: Settings, db
             log.warning("%s: cut %d bytes of a record a killed crawl left half-written", rel, removed)
         writer.add(run, WarcFileEvent(rel, profile.slug))
         writer.add(run, WarcFileEvent(rel, profile.slug, closed=True))
-    store.on_open = lambda path: writer.add(run, WarcFileEvent(store.relative(path), profile.slug))
+    store.on_open = _on_event_loop(lambda path: writer.add(run, WarcFileEvent(store.relative(path), profile.slug)))
     writer.before_commit.append(store.sync)
     return store
+
+
+def _on_event_loop(fn: Any) -> Any:
+    """``fn`` run on the event loop's thread (the writer is not thread-safe; WARC records are
+    written from a worker thread)."""
+
+    def call(*args: Any) -> None:
+        from twisted.python import threadable
+
+        if threadable.isInIOThread():
+            fn(*args)
+        else:
+            from twisted.internet import reactor
+
+            reactor.callFromThread(fn, *args)  # type: ignore[attr-defined]
+
+    return call
 
 
 def _writing_elsewhere(path: Path) -> bool:

@@ -11,7 +11,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import CrawlerProcess
-from scrapy.linkextractors import LinkExtractor
 
 
 class FetchOnly(scrapy.Spider):
@@ -21,14 +20,16 @@ class FetchOnly(scrapy.Spider):
         super().__init__(**kw)
         self.start_urls = [url]
         self.host = urlsplit(url).netloc
-        self.links = LinkExtractor()  # allow_domains would compare host and port: filtered below
+        self.seen: set[str] = set()
 
     def parse(self, response: Any) -> Iterator[scrapy.Request]:
         if not hasattr(response, "text"):
             return
-        for link in self.links.extract_links(response):
-            if urlsplit(link.url).netloc == self.host:
-                yield scrapy.Request(link.url, callback=self.parse)
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href).split("#", 1)[0]
+            if url not in self.seen and urlsplit(url).netloc == self.host:
+                self.seen.add(url)
+                yield scrapy.Request(url, callback=self.parse)
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ class WarcMiddleware:
     def from_crawler(cls, crawler: Any) -> WarcMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         ctx = getattr(self.crawler, "archiver", None)
         if ctx is None or ctx.warc is None or ctx.writer.failed:
             return response
@@ -62,13 +62,22 @@ class WarcMiddleware:
             if last is not None:
                 previous = Previous(last["digest"], last["record_id"], last["target_uri"],
                                     _warc_date(last["fetched_at"]))  # fmt: skip
+        from functools import partial
+
+        from scrapy.utils.defer import maybe_deferred_to_future
+        from twisted.internet.threads import deferToThread
+
+        write = partial(
+            ctx.warc.record_exchange,
+            url=response.url, method=request.method, request_headers=_pairs(request.headers),
+            status=response.status, protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+            response_headers=_pairs(response.headers), body=response.body, fetched_at=fetched_at,
+            ip=str(response.ip_address) if getattr(response, "ip_address", None) else None, previous=previous,
+        )  # fmt: skip
         try:
-            loc = ctx.warc.record_exchange(
-                url=response.url, method=request.method, request_headers=_pairs(request.headers),
-                status=response.status, protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-                response_headers=_pairs(response.headers), body=response.body, fetched_at=fetched_at,
-                ip=str(response.ip_address) if getattr(response, "ip_address", None) else None, previous=previous,
-            )  # fmt: skip
+            # Compressing and writing the record in a worker thread (zlib releases the GIL): the
+            # event loop goes on fetching other pages meanwhile.
+            loc = await maybe_deferred_to_future(deferToThread(write))
         except WarcError as exc:
             log.error("%s", exc)
             ctx.writer.fail(f"cannot write WARC: {exc}")

@@ -64,6 +64,8 @@ NOT_RUN = {
     "bench.extract": "a 2-minute benchmark on the evaluation sets beside the repository",
     "bench.discover": "a benchmark (tests/test_discover.py asserts the same figures)",
     "bench.wayback": "a one-minute benchmark (tests/test_wayback.py covers the same paths)",
+    "bench.crawl": "a ten-minute benchmark",
+    "bench.stages": "needs a py-spy profile of a crawl",
     "archiver profile new https://": "reaches the real portal (tests/test_registry_profiles.py learns a local one)",
     "archiver profile check soctrang": "needs the profile that example writes",
     "make ": "the two commands are what CI runs",
