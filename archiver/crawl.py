@@ -366,15 +366,18 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
                 wayback_runs()
         writer.on_failure.append(lambda why: _close_all(crawlers, "store_failed"))
         ticker = task.LoopingCall(writer.tick)
+        lag = _LoopLag()
         progress = ProgressLine.for_process(crawlers, settings)
         stopper = _Stopper(process, crawlers, settings.getfloat("ARCHIVER_SHUTDOWN_GRACE", 5.0))
         from twisted.internet import reactor
 
         reactor.callWhenRunning(ticker.start, 1.0, False)  # type: ignore[attr-defined]
+        reactor.callWhenRunning(lag.start)  # type: ignore[attr-defined]
         reactor.callWhenRunning(stopper.install)  # type: ignore[attr-defined]
         if progress is not None:
             reactor.callWhenRunning(progress.start)  # type: ignore[attr-defined]
         process.start(install_signal_handlers=False)
+        lag.stop()
         stopper.after()
         if progress is not None:
             progress.stop()
@@ -395,6 +398,40 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
         return rows
     finally:
         writer.close()
+
+
+class _LoopLag:
+    """How long the event loop was blocked: a tick every ``every`` seconds, each late by the time
+    something held the loop. Logged at the end of the crawl (INFO), read by ``bench.crawl``."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import time
+
+        self.every = every
+        self.clock = time.monotonic
+        self.late = 0.0
+        self.started = self.last = 0.0
+        self.loop: Any = None
+
+    def start(self) -> None:
+        from twisted.internet import task
+
+        self.started = self.last = self.clock()
+        self.loop = task.LoopingCall(self.tick)
+        self.loop.start(self.every, now=False)
+
+    def tick(self) -> None:
+        now = self.clock()
+        self.late += max(0.0, now - self.last - self.every)
+        self.last = now
+
+    def stop(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        wall = self.clock() - self.started if self.started else 0.0
+        if wall > 0:
+            log.info("event loop blocked %.1f%% of %.1f s (ticks late by %.1f s in all)", 100 * self.late / wall,
+                     wall, self.late)  # fmt: skip
 
 
 def _close_all(crawlers: list[Any], reason: str) -> None:

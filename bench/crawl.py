@@ -67,7 +67,11 @@ def main() -> None:
                     env = dict(os.environ, ARCHIVER_PORTALS_DIR=str(pdir), ARCHIVER_REGISTRY="none")
                     db = Path(tmp) / "a.db"
                     site.requests.clear()
-                    wall_a, cpu_a, _ = timed(archiver_cmd("crawl", "gen", "--db", str(db), *SAME), env)
+                    log = Path(tmp) / "crawl.log"
+                    wall_a, cpu_a, _ = timed(archiver_cmd("crawl", "gen", "--db", str(db), *SAME, "--log-level",
+                                                          "INFO", "--log-file", str(log)), env)  # fmt: skip
+                    blocked = next((line.split("event loop blocked ")[1].split("%")[0] for line in
+                                    log.read_text(encoding="utf-8").splitlines() if "event loop blocked" in line), "?")
                     pages_a = q(db, "SELECT pages FROM crawl_runs")[0][0]
                     stored = q(db, "SELECT count(*) FROM articles")[0][0]
                     m = measure(site, db)
@@ -76,7 +80,7 @@ def main() -> None:
                 rates.append(rate_a / rate_f)
                 print(f"  {ms:3d} ms pair {pair + 1}: fetch-only {pages_f} pages in {wall_f:.1f} s ({rate_f:,.0f}/min); "
                       f"archiver {pages_a} pages in {wall_a:.1f} s ({rate_a:,.0f}/min); ratio {rate_a / rate_f:.2f}; "
-                      f"CPU {cpu_a / max(1, stored) * 1000:.1f} ms/article; peak RSS {rss:.0f} MB; "
+                      f"CPU {cpu_a / max(1, stored) * 1000:.1f} ms/article; loop blocked {blocked}%; peak RSS {rss:.0f} MB; "
                       f"archive: {m['found']:.1%} found, title {m['title']:.0%} day {m['day']:.0%} views {m['views']:.0%}")  # fmt: skip
             print(f"  {ms:3d} ms: ratio {min(rates):.2f}–{max(rates):.2f}")
         finally:

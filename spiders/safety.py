@@ -54,17 +54,21 @@ class SafetyMiddleware:
 
     def addresses(self, host: str) -> list[str]:
         if host not in self.resolved:
-            try:
-                ipaddress.ip_address(host)
-                self.resolved[host] = [host]
-            except ValueError:
-                try:
-                    self.resolved[host] = sorted({str(ai[4][0]) for ai in socket.getaddrinfo(host, None)})
-                except OSError:
-                    self.resolved[host] = []  # the download reports the DNS failure itself
+            self.resolved[host] = self.resolve(host)
         return self.resolved[host]
 
-    def process_request(self, request: Request) -> None:
+    @staticmethod
+    def resolve(host: str) -> list[str]:
+        try:
+            ipaddress.ip_address(host)
+            return [host]
+        except ValueError:
+            try:
+                return sorted({str(ai[4][0]) for ai in socket.getaddrinfo(host, None)})
+            except OSError:
+                return []  # the download reports the DNS failure itself
+
+    async def process_request(self, request: Request) -> None:
         ctx = getattr(self.crawler, "archiver", None)  # the portal's Site, given by the crawl runner
         url = request.url
         if ctx is not None and not ctx.site.may_fetch(url):
@@ -73,6 +77,11 @@ class SafetyMiddleware:
         if allow:
             return None
         host = (urlsplit(url).hostname or "").strip("[]")
+        if host not in self.resolved:
+            # A lookup can take seconds: in a worker thread, so the event loop goes on meanwhile.
+            from twisted.internet.threads import deferToThread
+
+            self.resolved[host] = await maybe_deferred_to_future(deferToThread(self.resolve, host))
         for ip in self.addresses(host):
             if _private(ip):
                 raise Refused(
