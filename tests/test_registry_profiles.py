@@ -87,7 +87,7 @@ def test_selector_sets_per_url_pattern(tmp_path: Path) -> None:
 
 
 def test_profile_new_writes_a_profile_that_passes_check(tmp_path: Path) -> None:
-    site = GenSite(24)
+    site = GenSite(12)
     env = dict(os.environ)
     try:
         out = tmp_path / "profiles"
