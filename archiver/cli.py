@@ -198,7 +198,9 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
                 raise click.UsageError(f"{option} {exc}") from None
     if (since or until) and source not in ("wayback", "auto"):
         raise click.UsageError("--from and --to need --source wayback or auto")
-    sources = {p.slug: source or _default_source(p, db) for p in profiles}
+    gone = _seen_gone(db) if source is None else set()
+    sources = {p.slug: source or ("wayback" if p.get("status") == "gone" or p.slug in gone else "live")
+               for p in profiles}  # fmt: skip
     if log_file:
         _check_writable_file("--log-file", log_file)
     captured = None
@@ -235,26 +237,23 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
         sys.exit(EXIT_FAILED)
 
 
-def _default_source(profile: Any, db: str) -> str:
-    """``wayback`` for a portal its profile or registry entry says is gone, or that the archive
-    last saw gone; else ``live``."""
-    if profile.get("status") == "gone":
-        return "wayback"
+def _seen_gone(db: str) -> set[str]:
+    """The portals the archive last saw gone (a plain crawl takes them from the Wayback Machine,
+    as it does those whose profile or registry entry says ``status = "gone"``)."""
     if not Path(db).exists():
-        return "live"
+        return set()
     try:
         from archiver.store import Archive
 
         archive = Archive(db, create=False, readonly=True)
     except Exception:  # noqa: BLE001 - an archive that cannot be read here is reported by the crawl itself
-        return "live"
+        return set()
     try:
-        states = {r["portal"]: r["status"] for r in archive.portal_states()}
+        return {r["portal"] for r in archive.portal_states() if r["status"] == "gone"}
     except Exception:  # noqa: BLE001 - an archive from before portal_status
-        states = {}
+        return set()
     finally:
         archive.close()
-    return "wayback" if states.get(profile.slug) == "gone" else "live"
 
 
 def _portal_or_address(ref: str, known: dict[str, Any]) -> Any:

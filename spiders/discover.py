@@ -21,9 +21,10 @@ Discovery, in this order, each step counted in the run's ``discovery`` record:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from form2request import form2request
@@ -43,7 +44,7 @@ class DiscoverySpider(PortalSpider):
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.shapes: dict[str, int] = {}  # shape -> links of it in listings' main lists
+        self.shapes: Counter[str] = Counter()  # shape -> links of it in listings' main lists
         self.listing_shapes: set[str] = set()
         self.sitemaps_requested: set[str] = set()
         self.sitemap_urls = 0
@@ -58,7 +59,6 @@ class DiscoverySpider(PortalSpider):
         self.found: dict[str, int] = {"sitemap": 0, "feed": 0, "home": 0, "listing": 0, "article_links": 0}
         self.kinds: dict[str, int] = {}  # requests answered, by what the page turned out to be
         self.notes: list[str] = []
-        self.js_only = False
         self.sample_dir = ""  # `archiver profile new`: pages kept here for learning
         self.sampled: dict[str, int] = {}
         # Link groups of the home page (a "Tin mới" sidebar, the footer's lists): found the same on
@@ -97,13 +97,6 @@ class DiscoverySpider(PortalSpider):
                 yield req
         for req in self.revisit_requests():
             yield req
-
-    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
-        errback = kw.pop("errback", None)
-        req = super().request(url, callback, **kw)
-        if req is not None and errback is not None:
-            req = req.replace(errback=errback)
-        return req
 
     def on_probe_error(self, failure: Failure) -> Iterator[Any]:
         """A robots.txt or usual sitemap name that is not there: no error of the run."""
@@ -198,21 +191,20 @@ class DiscoverySpider(PortalSpider):
         page = analyse(response.text, response.url)
         self.home = page
         self.boiler = {(g[0].group, frozenset(link.url for link in g)) for g in page.groups}
-        if page.js_only:
-            self.js_only = True
         yield from self._feeds(page)
         self.found["home"] += len(page.titled)
-        yield from self._articles(page.titled, learn=False)
+        yield from self._articles(page.titled)
         yield from self._nav(page)
 
     def _nav(self, page: Page) -> Iterator[scrapy.Request]:
         """Listing candidates: the page's menus and category links."""
+        article_shapes = self.article_shapes()
         for url in page.nav(urlsplit(page.url).netloc.lower()):
             target = self.to_fetch(url)
             if target is None:
                 continue
             key = self.listing_id(target)
-            if key in self.requested or shape(target) in self.article_shapes():
+            if key in self.requested or shape(target) in article_shapes:
                 continue
             if self.nav_requested >= self.max_nav:
                 self.crawler.stats.inc_value("archiver/discovery/listings_over_limit")
@@ -234,7 +226,7 @@ class DiscoverySpider(PortalSpider):
     def article_shapes(self) -> set[str]:
         return {s for s, n in self.shapes.items() if n >= SHAPE_MIN} - self.listing_shapes
 
-    def _articles(self, urls: list[str], learn: bool = False) -> Iterator[scrapy.Request]:
+    def _articles(self, urls: list[str]) -> Iterator[scrapy.Request]:
         """Article candidates, each requested once (and not at all when stored, incrementally)."""
         for url in urls:
             target = self.to_fetch(url)
@@ -278,10 +270,9 @@ class DiscoverySpider(PortalSpider):
         self._sample(response, "start" if response.meta.get("candidate") else "listing", "listing", 40)
         self.listing_shapes.add(shape(response.url))
         main = [u for u in page.main if followable(u)]
-        main_shapes = {shape(u) for u in main}
-        for s in main_shapes:
-            self.shapes[s] = self.shapes.get(s, 0) + sum(1 for u in main if shape(u) == s)
-        known = self.article_shapes() | main_shapes
+        main_shapes = Counter(shape(u) for u in main)
+        self.shapes.update(main_shapes)
+        known = self.article_shapes() | set(main_shapes)
         articles = main + [link.url for link in page.links if shape(link.url) in known and link.url not in main]
         articles = [u for u in dict.fromkeys(articles) if page_key(u) not in self.requested and followable(u)]
         self.found["listing"] += len(main)
@@ -299,11 +290,8 @@ class DiscoverySpider(PortalSpider):
             key = (page_key(response.url), pb.target, pb.argument)
             if key in self.postbacks or pb.argument.lower() in ("page$1", "1"):
                 continue
-            if self.budget is not None:
-                if self.budget <= 0:
-                    self.capped = True
-                    return
-                self.budget -= 1
+            if not self.spend():
+                return
             self.postbacks.add(key)
             form = response.xpath("//form[.//input[@name='__VIEWSTATE' or @name='__EVENTTARGET']] | //form")
             if not form:
@@ -362,9 +350,6 @@ class DiscoverySpider(PortalSpider):
         self.crawler.stats.inc_value("archiver/pages/other")
         self._count("other")
 
-    def on_error(self, failure: Failure) -> Iterator[Any]:
-        yield from super().on_error(failure)
-
     # -- the verdict ---------------------------------------------------------------------------
     def discovery(self) -> dict[str, Any]:
         """What discovery found and spent, for the run's record."""
@@ -390,7 +375,7 @@ class DiscoverySpider(PortalSpider):
             return None
         if self.home is None:
             return None  # the home page itself failed: the fetch error says why
-        if self.js_only:
+        if self.home.js_only:
             return (f"a JavaScript-only site: the home page has {len(self.home.links)} links and {self.home.words} "
                     "words without a browser; its listings cannot be read")  # fmt: skip
         d = self.discovery()
@@ -398,6 +383,3 @@ class DiscoverySpider(PortalSpider):
                 f"({d['sitemap_urls']} URLs), {len(self.feeds_requested)} feed(s), {self.nav_requested} menu "
                 f"link(s) of the home page ({self.kinds.get('other', 0)} page(s) neither listing nor article)")  # fmt: skip
 
-
-def start_url_of(url: str) -> str:
-    return urljoin(url, "/")

@@ -140,15 +140,22 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("archiver/links/offsite_or_malformed")
         return target
 
-    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
-        """A request within the page cap, or None once the cap is spent."""
+    def spend(self) -> bool:
+        """One page of the page cap; False once it is spent."""
         if self.budget is not None:
             if self.budget <= 0:
                 self.capped = True
                 self.crawler.stats.inc_value("archiver/pages/over_cap")
-                return None
+                return False
             self.budget -= 1
-        return scrapy.Request(url, callback=callback, errback=self.on_error, **kw)
+        return True
+
+    def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
+        """A request within the page cap, or None once the cap is spent."""
+        if not self.spend():
+            return None
+        errback = kw.pop("errback", None) or self.on_error
+        return scrapy.Request(url, callback=callback, errback=errback, **kw)
 
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:

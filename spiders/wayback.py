@@ -70,6 +70,7 @@ class WaybackSpider(PortalSpider):
         self.failure: str | None = None
         self.counts: dict[str, int] = {}
         self.open_chains: dict[str, int] = {}  # CDX page -> chains of replays not finished
+        self._page_state: dict[str, tuple[str, str | None, str]] = {}  # CDX page -> (host, resume key, newest)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WaybackSpider:
@@ -121,13 +122,10 @@ class WaybackSpider(PortalSpider):
             since = cursor["last_timestamp"]  # a finished walk: only what is newer
         url = cdx_url(self.base, host, match="domain" if self.profile.get("allow_subdomains") else "host",
                       since=since, until=self.until, limit=self.limit, resume_key=resume)  # fmt: skip
-        req = self.request(url, self.parse_cdx, cb_kwargs={"host": host},
-                           meta={"kind": "cdx", "download_slot": CDX_SLOT, "dont_obey_robotstxt": True,
-                                 "autothrottle_dont_adjust_delay": True, "start": resume is None},
-                           dont_filter=True)  # fmt: skip
-        if req is not None:
-            req = req.replace(errback=self.on_cdx_error)
-        return req
+        return self.request(url, self.parse_cdx, cb_kwargs={"host": host}, errback=self.on_cdx_error,
+                            meta={"kind": "cdx", "download_slot": CDX_SLOT, "dont_obey_robotstxt": True,
+                                  "autothrottle_dont_adjust_delay": True, "start": resume is None},
+                            dont_filter=True)  # fmt: skip
 
     def parse_cdx(self, response: Response, host: str) -> Iterator[Any]:
         self.crawler.stats.inc_value("archiver/pages/other")  # a page of the archive's index, not the portal's
@@ -173,7 +171,6 @@ class WaybackSpider(PortalSpider):
             if req is not None:
                 self.open_chains[page_id] += 1
                 yield req
-        self._page_state = getattr(self, "_page_state", {})
         self._page_state[page_id] = (host, page.resume_key, newest)
         if not self.open_chains[page_id]:
             yield from self.page_done(page_id)
@@ -214,16 +211,13 @@ class WaybackSpider(PortalSpider):
     def replay_request(self, canon: str, stamps: list[tuple[str, str]], page_id: str,
                        url: str | None = None) -> scrapy.Request | None:  # fmt: skip
         ts, original = stamps[0]
-        req = self.request(url or replay_url(self.base, ts, original), self.parse_replay,
-                           cb_kwargs={"canon": canon, "stamps": stamps, "page_id": page_id},
-                           meta={"kind": "article", "download_slot": REPLAY_SLOT, "dont_obey_robotstxt": True,
-                                 "autothrottle_dont_adjust_delay": True, "dont_redirect": True,
-                                 "handle_httpstatus_list": [301, 302, 303, 307, 308],
-                                 "wayback": {"original": original, "timestamp": ts}},
-                           dont_filter=True)  # fmt: skip
-        if req is not None:
-            req = req.replace(errback=self.on_replay_error)
-        return req
+        return self.request(url or replay_url(self.base, ts, original), self.parse_replay, errback=self.on_replay_error,
+                            cb_kwargs={"canon": canon, "stamps": stamps, "page_id": page_id},
+                            meta={"kind": "article", "download_slot": REPLAY_SLOT, "dont_obey_robotstxt": True,
+                                  "autothrottle_dont_adjust_delay": True, "dont_redirect": True,
+                                  "handle_httpstatus_list": [301, 302, 303, 307, 308],
+                                  "wayback": {"original": original, "timestamp": ts}},
+                            dont_filter=True)  # fmt: skip
 
     def parse_replay(self, response: Response, canon: str, stamps: list[tuple[str, str]],
                      page_id: str) -> Iterator[Any]:  # fmt: skip

@@ -83,7 +83,6 @@ class Page:
     feeds: list[str] = field(default_factory=list)
     words: int = 0
     scripts: int = 0
-    has_form: bool = False
 
     @property
     def main(self) -> list[str]:
@@ -175,7 +174,6 @@ def analyse(html: str | bytes, url: str) -> Page:
             base = urljoin(url, b.get("href").strip())
             break
     page.scripts = sum(1 for _ in root.iter("script"))
-    page.has_form = any(True for _ in root.iter("form"))
     for el in root.iter("script", "style", "noscript", "template"):
         el.text = ""
     page.words = len(_WORD.findall(root.text_content()))
@@ -224,7 +222,7 @@ def analyse(html: str | bytes, url: str) -> Page:
     titled.sort(key=lambda g: (len(_distinct(k.url for k in g)), sum(len(k.text) for k in g)), reverse=True)
     page.groups = titled
     page.body_words = _largest_block(root)
-    page.pagination = _pagination(page, root, base)
+    page.pagination = _pagination(page)
     return page
 
 
@@ -295,7 +293,7 @@ def page_key(url: str) -> str:
     return f"{key}#page={n}"
 
 
-def _pagination(page: Page, root: etree._Element, base: str) -> list[str]:
+def _pagination(page: Page) -> list[str]:
     own = listing_key(page.url)
     out = []
     for link in page.links:

@@ -171,8 +171,9 @@ def find_title(tree: Any, meta: dict[str, str]) -> tuple[str | None, Any, str]:
         if any(n and (n == r or (len(n) > 15 and (n in r or r in n))) for r in refs if r):
             return text, el, "<h1> agreeing with og:title / <title>"
     # Parts of <title> printed in the page's header (the site's name in its banner) are no title.
-    chrome_texts = {norm(clean_text(el.text_content())) for el in tree.iter("h1", "h2", "h3", "div", "span", "a", "p")
-                    if _in_banner(el) and len(el) < 3}  # fmt: skip
+    wanted = set(refs)
+    chrome_texts = {n for el in tree.iter("h1", "h2", "h3", "div", "span", "a", "p") if len(el) < 3
+                    and (n := norm(clean_text(el.text_content()))) in wanted and _in_banner(el)}  # fmt: skip
     refs = [r for r in refs if r not in chrome_texts] or refs
     for tag in ("h2", "h3"):  # a heading the title tags agree with (portals without <h1>)
         for el in tree.iter(tag):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin
 
@@ -243,19 +244,23 @@ def clean_html_whitespace(html: str) -> str:
 
 def absolute_links(root: Tag, selector: str | None, base_url: str) -> list[str]:
     """Absolute hrefs of the links matched by ``selector`` (or inside the matched elements)."""
+    hrefs = (a.get("href") for el in select_all(root, selector) for a in ([el] if el.name == "a" else el.find_all("a")))
+    return absolute_hrefs(hrefs, base_url)
+
+
+def absolute_hrefs(hrefs: Iterable[Any], base_url: str) -> list[str]:
+    """The links' targets, absolute, session parameters dropped, once each, in page order; no
+    fragments, scripts, mail or phone links."""
     seen: dict[str, None] = {}
-    for el in select_all(root, selector):
-        anchors = [el] if el.name == "a" else el.find_all("a")
-        for a in anchors:
-            href = a.get("href")
-            if not isinstance(href, str):
-                continue
-            href = href.strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-                continue
-            absolute = safe_urljoin(base_url, href)
-            if absolute is not None:
-                seen.setdefault(strip_session(absolute), None)
+    for href in hrefs:
+        if not isinstance(href, str):
+            continue
+        href = href.strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        absolute = safe_urljoin(base_url, href)
+        if absolute is not None:
+            seen.setdefault(strip_session(absolute), None)
     return list(seen)
 
 

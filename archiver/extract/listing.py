@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from archiver.extract.html import (
+    absolute_hrefs,
     absolute_links,
     compiled_css,
     document_base,
@@ -15,12 +16,10 @@ from archiver.extract.html import (
     lxml_text,
     lxml_tree,
     parse,
-    safe_urljoin,
     select_one,
     to_unicode,
 )
 from archiver.items import ListingPage
-from archiver.normalize.urls import strip_session
 from archiver.profiles import Profile, compiled
 
 
@@ -58,17 +57,5 @@ def _listing(url: str, articles: list[str], nexts: list[str], category: str, pro
 
 def _links(root: Any, selector: str | None, base: str) -> list[str]:
     """``absolute_links`` over the lxml tree: the same URLs in the same order."""
-    seen: dict[str, None] = {}
-    for el in lxml_select(root, selector) or []:
-        anchors = [el] if el.tag == "a" else list(el.iter("a"))
-        for a in anchors:
-            href = a.get("href")
-            if href is None:
-                continue
-            href = href.strip()
-            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-                continue
-            absolute = safe_urljoin(base, href)
-            if absolute is not None:
-                seen.setdefault(strip_session(absolute), None)
-    return list(seen)
+    found = lxml_select(root, selector) or []
+    return absolute_hrefs((a.get("href") for el in found for a in ([el] if el.tag == "a" else el.iter("a"))), base)
