@@ -75,7 +75,8 @@ def open_warc(writer: Writer, run: Run, profile: Profile, settings: Settings, db
         return None
     store = WarcStore(root, profile.slug, base=Path(db).parent, max_bytes=settings.getint("ARCHIVER_WARC_MAX_MB", 1000)
                       * 2**20, operator=settings.get("ARCHIVER_CONTACT_URL") or "",
-                       gzip_level=settings.getint("ARCHIVER_WARC_GZIP_LEVEL", 6))  # fmt: skip
+                       gzip_level=settings.getint("ARCHIVER_WARC_GZIP_LEVEL", 6),
+                       compressor=settings.get("ARCHIVER_WARC_COMPRESSOR") or "isal")  # fmt: skip
     closed = {r["path"] for r in writer.archive.query("SELECT path FROM warc_files WHERE portal = ? AND closed_at "
                                                       "IS NOT NULL", (profile.slug,))}  # fmt: skip
     for path in sorted(store.dir.glob("*.warc.gz")) if store.dir.exists() else []:
@@ -221,7 +222,13 @@ def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
             hint = f"; did you mean {', '.join(close)}?" if close else "; see the settings in README.md"
             raise UsageError(f"-s {key}: unknown setting{hint}")
         out[key] = _convert(key, value, known[key])
+        if key in CHOICES and out[key] not in CHOICES[key]:
+            raise UsageError(f"-s {key}={value}: expected one of {', '.join(CHOICES[key])}")
     return out
+
+
+# Settings whose value is one of a few words.
+CHOICES = {"ARCHIVER_WARC_COMPRESSOR": ("isal", "zlib")}
 
 
 def user_agent(contact_url: str) -> str:

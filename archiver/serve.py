@@ -50,7 +50,7 @@ CANNED = {
     "articles_with_revisions": {
         "title": "Articles whose text changed after they were first archived",
         "sql": "SELECT a.portal, a.revision, a.title, a.url, min(r.seen_at) AS first_version, max(r.seen_at) AS last_version "
-        "FROM articles a JOIN article_revisions r ON r.article_id = a.id WHERE a.revision > 1 "
+        "FROM articles a JOIN article_revisions r ON r.article_seq = a.seq WHERE a.revision > 1 "
         "GROUP BY a.id ORDER BY last_version DESC",
     },
 }

@@ -35,6 +35,8 @@ ARCHIVER_WARC_DIR = ""
 ARCHIVER_WARC_MAX_MB = 1000
 # gzip level of each WARC record (1–9): 6 costs a fraction of warcio's 9 for a few per cent of size.
 ARCHIVER_WARC_GZIP_LEVEL = 6
+# isal (ISA-L: several times faster) or zlib; both write standard gzip.
+ARCHIVER_WARC_COMPRESSOR = "isal"
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""

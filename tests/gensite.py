@@ -29,6 +29,7 @@ import gzip
 import html
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -313,6 +314,7 @@ class GenSite(ThreadingHTTPServer):
         self.padding = padding(pad_kb) if pad_kb else ""
         self.cache: dict[str, tuple[bytes, str]] = {}  # padded pages, rendered once (the bench's server is no bottleneck)
         self.requests: list[tuple[str, str, str]] = []
+        self.spans: list[tuple[float, float]] = []  # (start, end) of every GET, time.monotonic()
         self.lock = threading.Lock()
         self.by_path = self.g.truth()
         super().__init__(("127.0.0.1", 0), GenHandler)
@@ -377,13 +379,19 @@ class GenHandler(BaseHTTPRequestHandler):
             return self.send(404, "<h1>404</h1>")
         self.send(200, listing_html(self.server.g, "thong-bao", page))
 
-    def do_GET(self) -> None:  # noqa: C901, N802 - one branch per kind of page; stdlib name
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        start = time.monotonic()
+        try:
+            self.get()
+        finally:
+            with self.server.lock:
+                self.server.spans.append((start, time.monotonic()))
+
+    def get(self) -> None:  # noqa: C901 - one branch per kind of page
         srv = self.server
         with srv.lock:
             srv.requests.append(("GET", self.path, ""))
         if srv.delay:
-            import time
-
             time.sleep(max(0.0, srv.delay + random.uniform(-srv.jitter, srv.jitter)))
         if self.path in srv.cache:
             return respond(self, 200, *srv.cache[self.path])
@@ -478,3 +486,19 @@ class GenHandler(BaseHTTPRequestHandler):
             data = gzip.compress(f'<?xml version="1.0"?><urlset {ns}>{urls}</urlset>'.encode())
             return self.send(200, data, "application/gzip")
         return self.send(404, "not found", "text/plain")
+
+
+def max_in_flight(spans: list[tuple[float, float]]) -> int:
+    """The most requests the server was answering at one moment."""
+    events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans], key=lambda ev: (ev[0], ev[1]))
+    now = peak = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+def min_start_gap(spans: list[tuple[float, float]]) -> float:
+    """The shortest time between two requests' arrivals (inf for fewer than two)."""
+    starts = sorted(s for s, _ in spans)
+    return min((b - a for a, b in zip(starts, starts[1:], strict=False)), default=float("inf"))

@@ -62,6 +62,7 @@ def one_line(result: subprocess.CompletedProcess[str]) -> str:
         (["crawl", "demo", "-s", "DOWNLOAD_DELAY=abc"], 2, "-s DOWNLOAD_DELAY=abc: expected a number"),
         (["crawl", "demo", "-s", "RETRY_TIMES=2.5"], 2, "expected a whole number"),
         (["crawl", "demo", "-s", "ROBOTSTXT_OBEY=maybe"], 2, "expected true or false"),
+        (["crawl", "demo", "-s", "ARCHIVER_WARC_COMPRESSOR=brotli"], 2, "expected one of isal, zlib"),
         (["crawl", "demo", "-s", "ARCHIVER_DB=x.db"], 2, "use the option --db"),
         (["crawl", "demo", "-s", "NOEQUALS"], 2, "expected NAME=VALUE"),
         (["crawl", "demo", "--db", "/dev/null/x.db"], 1, "cannot create the archive's lock file"),

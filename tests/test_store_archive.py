@@ -49,6 +49,51 @@ def test_migrations_twice_equal_once(tmp_db: Path) -> None:
     assert [r[0] for r in conn.execute("SELECT name FROM _migrations")] == [n for n, _ in MIGRATIONS]
 
 
+def test_an_archive_of_the_previous_schema_gets_integer_keys_and_keeps_its_history(tmp_db: Path) -> None:
+    """m008: articles stored before it get a seq; their revisions, view observations and URLs
+    are found by it; nothing is lost; an article stored after it continues the sequence."""
+    import sqlite_utils
+
+    from archiver.store.queries import history, urls_of
+    from archiver.store.schema import register_functions
+
+    c = sqlite3.connect(tmp_db)
+    migrate(sqlite_utils.Database(c), until="m007_wayback")
+    register_functions(c)
+    try:  # the store code of m007 is gone: its rows are written by hand
+        c.execute("INSERT INTO portals (slug, name) VALUES ('haugiang', 'Hậu Giang')")
+        for n, aid in enumerate(("b" * 16, "a" * 16), 1):
+            url = f"{URL}?n={n}"
+            c.execute("INSERT INTO articles (id, portal, url, title, body_text, content_hash, revision, first_seen, "
+                      "last_seen) VALUES (?, 'haugiang', ?, 'Tiêu đề', 'Bản 2', 'h2', 2, 't1', 't2')", (aid, url))  # fmt: skip
+            for rev in (1, 2):
+                c.execute("INSERT INTO article_revisions (article_id, revision, content_hash, body_text, seen_at, reason) "
+                          "VALUES (?, ?, ?, ?, ?, ?)", (aid, rev, f"h{rev}", f"Bản {rev}", f"t{rev}",
+                                                        "first" if rev == 1 else "source"))  # fmt: skip
+                c.execute("INSERT INTO view_counts (article_id, seen_at, views, run_id) VALUES (?, ?, ?, ?)",
+                          (aid, f"t{rev}", 10 * rev, rev))  # fmt: skip
+            c.execute("INSERT INTO article_urls (url, article_id, first_seen) VALUES (?, ?, 't1')", (url, aid))
+        c.commit()
+    finally:
+        c.close()
+    with Archive(tmp_db) as archive:
+        assert [r["seq"] for r in archive.query("SELECT seq FROM articles ORDER BY rowid")] == [1, 2]
+        for aid in ("a" * 16, "b" * 16):
+            revs, views = history(archive.conn, aid)
+            assert [(r["revision"], r["body_text"], r["reason"]) for r in revs] == [(1, "Bản 1", "first"),
+                                                                                   (2, "Bản 2", "source")]
+            assert [v["views"] for v in views] == [10, 20]
+            assert len(urls_of(archive.conn, aid)) == 1
+        assert archive.count("article_revisions") == 4 and archive.count("view_counts") == 4
+        assert archive.save_article(art(), run_id=archive.start_run("haugiang")) == "new"
+        new = next(archive.query("SELECT id, seq FROM articles WHERE url = ?", (URL,)))
+        assert new["seq"] == 3
+        revs, views = history(archive.conn, new["id"])
+        assert [r["article_seq"] for r in revs] == [3] and [v["views"] for v in views] == [10]
+        indexes = {r["name"] for r in archive.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert "sqlite_autoindex_article_revisions_1" not in indexes  # the random (text id, revision) index is gone
+
+
 def test_stable_id() -> None:
     assert article_id("haugiang", URL) == article_id("haugiang", URL)
     assert article_id("haugiang", URL) != article_id("kontum", URL)

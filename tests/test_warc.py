@@ -32,8 +32,9 @@ def all_records(path: Path) -> list[tuple[str, dict, bytes]]:
     return out
 
 
-def test_a_record_round_trip_keeps_the_bytes_and_the_encoding(tmp_path: Path) -> None:
-    store = WarcStore(tmp_path / "warc", "demo", base=tmp_path)
+@pytest.mark.parametrize("compressor", ["isal", "zlib"])
+def test_a_record_round_trip_keeps_the_bytes_and_the_encoding(tmp_path: Path, compressor: str) -> None:
+    store = WarcStore(tmp_path / "warc", "demo", base=tmp_path, compressor=compressor)
     sent = gzip.compress(HTML)
     loc = store.record_exchange(url="http://127.0.0.1:1/a.html?id=5&page=2", method="GET",
                                 request_headers=[("User-Agent", "vn-portal-archiver/test")], status=200,
@@ -82,14 +83,17 @@ def test_an_unchanged_payload_is_a_revisit(tmp_path: Path) -> None:
     assert warcio("check", str(path)).returncode == 0
 
 
-def test_a_half_written_record_is_cut_back(tmp_path: Path) -> None:
-    store = WarcStore(tmp_path / "warc", "demo", base=tmp_path)
+@pytest.mark.parametrize("compressor", ["isal", "zlib"])
+def test_a_half_written_record_is_cut_back(tmp_path: Path, compressor: str) -> None:
+    store = WarcStore(tmp_path / "warc", "demo", base=tmp_path, compressor=compressor)
     locs = [store.record_exchange(url=f"http://a/{i}.html", method="GET", request_headers=[], status=200,
                                   protocol="HTTP/1.1", response_headers=[], body=HTML * (i + 1),
                                   fetched_at="2026-12-01T10:00:00+00:00") for i in range(3)]  # fmt: skip
     store.close()
     path = tmp_path / locs[0].file
     whole = path.read_bytes()
+    # one gzip member per record (warcinfo, then response and request of each page)
+    assert len(complete_members(path)[0]) == 7
     path.write_bytes(whole[: locs[2].offset + 20])  # killed while writing the third response
     assert repair(path) == 20
     assert complete_members(path)[1] == path.stat().st_size

@@ -88,27 +88,46 @@ def _locked(fn: Any) -> Any:
     return run
 
 
-class _Gzip(GzippingWrapper):
-    """warcio's per-record gzip member, at a chosen level (warcio's own is 9: on 170 KB portal
-    pages that is most of a crawl's CPU for a few per cent of size)."""
+COMPRESSORS = ("isal", "zlib")
+# ISA-L has four levels (0-3); a zlib level 1-9 maps onto its 1-3.
+_ISAL_LEVEL = {1: 1, 2: 1, 3: 1, 4: 2, 5: 2, 6: 2, 7: 3, 8: 3, 9: 3}
 
-    def __init__(self, out: Any, level: int) -> None:
+
+def gzip_compressor(level: int, library: str = "isal") -> Any:
+    """A compressor making one gzip member: ISA-L (``isal``, several times faster than zlib on
+    portal pages for ~15 % more bytes at level 6) or zlib. Both write standard gzip, which every
+    WARC reader reads; both release the GIL while compressing."""
+    if library == "isal":
+        from isal import isal_zlib
+
+        return isal_zlib.compressobj(_ISAL_LEVEL[level], isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
+    if library != "zlib":
+        raise ValueError(f"ARCHIVER_WARC_COMPRESSOR: {library!r} is not one of {', '.join(COMPRESSORS)}")
+    return zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+
+
+class _Gzip(GzippingWrapper):
+    """warcio's per-record gzip member, at a chosen level and library (warcio's own is zlib at 9:
+    on 170 KB portal pages that is most of a crawl's CPU for a few per cent of size)."""
+
+    def __init__(self, out: Any, level: int, library: str) -> None:
         super().__init__(out)
-        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.compressor = gzip_compressor(level, library)
 
 
 class _Writer(WARCWriter):
     """warcio's WARCWriter (records, digests, headers unchanged), each record one gzip member at
-    ``level``."""
+    ``level`` with ``library``."""
 
-    def __init__(self, fh: Any, level: int) -> None:
+    def __init__(self, fh: Any, level: int, library: str = "isal") -> None:
         super().__init__(fh, gzip=True, warc_version="1.1")
         self.level = level
+        self.library = library
 
     def _write_warc_record(self, out: Any, record: Any) -> Any:
         self.gzip = False  # the member is made here, at our level
         try:
-            return super()._write_warc_record(_Gzip(out, self.level), record)
+            return super()._write_warc_record(_Gzip(out, self.level, self.library), record)
         finally:
             self.gzip = True
 
@@ -171,9 +190,12 @@ class WarcStore:
     """The WARC files of one portal's crawls."""
 
     def __init__(self, directory: Path, portal: str, *, base: Path | None = None, max_bytes: int = 1 << 30,
-                 operator: str = "", gzip_level: int = 6) -> None:  # fmt: skip
+                 operator: str = "", gzip_level: int = 6, compressor: str = "isal") -> None:  # fmt: skip
         self.dir = directory / portal
         self.gzip_level = min(9, max(1, gzip_level))
+        if compressor not in COMPRESSORS:
+            raise WarcError(f"ARCHIVER_WARC_COMPRESSOR: {compressor!r} is not one of {', '.join(COMPRESSORS)}")
+        self.compressor = compressor
         self.lock = threading.RLock()
         self.portal = portal
         self.base = base
@@ -205,7 +227,7 @@ class WarcStore:
             self.fh = _File(self.path)
         except OSError as exc:
             raise WarcError(f"{self.dir}: cannot create a WARC file ({exc.strerror or exc})") from None
-        self.writer = _Writer(self.fh, self.gzip_level)
+        self.writer = _Writer(self.fh, self.gzip_level, self.compressor)
         self.opened.append(self.path)
         if self.on_open is not None:
             self.on_open(self.path)

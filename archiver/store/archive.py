@@ -263,7 +263,7 @@ class Archive:
         return {
             r[0]
             for r in self.conn.execute(
-                "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE a.portal=?", (portal,)
+                "SELECT u.url FROM articles a JOIN article_urls u ON u.article_seq = a.seq WHERE a.portal=?", (portal,)
             )
         }
 
@@ -320,29 +320,33 @@ class Archive:
         values["published"] = art.published_iso
         row = self._find(art.portal, aid, url, chash)
         if row is None:
+            # The next integer key: its rows in the other tables go to the end of their indexes.
+            seq = self._next_seq()
             self.conn.execute(
                 f"""INSERT INTO articles (id, portal, url, {", ".join(ARTICLE_FIELDS)}, views, views_raw,
-                    content_hash, revision, first_seen, last_seen, last_run_id, fetched_url, capture_id)
-                    VALUES (?, ?, ?, {", ".join("?" * len(ARTICLE_FIELDS))}, ?, ?, ?, 1, ?, ?, ?, ?, ?)""",
+                    content_hash, revision, first_seen, last_seen, last_run_id, fetched_url, capture_id, seq)
+                    VALUES (?, ?, ?, {", ".join("?" * len(ARTICLE_FIELDS))}, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)""",
                 (aid, art.portal, url, *values.values(), art.views, art.views_raw, chash, seen_at, seen_at,
-                 run_id, art.fetched_url, capture_id),
+                 run_id, art.fetched_url, capture_id, seq),
             )  # fmt: skip
-            self._revision(aid, 1, chash, url, values, seen_at, run_id, capture_id, extractor, "first")
-            self._alias(url, aid, seen_at, values)
-            self._views(aid, art, seen_at, run_id, new=True, capture_id=capture_id)
+            key = (aid, seq)
+            self._revision(key, 1, chash, url, values, seen_at, run_id, capture_id, extractor, "first")
+            self._alias(url, key, seen_at, values)
+            self._views(key, art, seen_at, run_id, new=True, capture_id=capture_id)
             self._link_capture(capture_id, aid)
             return "new"
         aid = row["id"]
-        self._alias(url, aid, seen_at, values)
+        key = (aid, row["seq"] if row["seq"] is not None else self._give_seq(aid))
+        self._alias(url, key, seen_at, values)
         self._link_capture(capture_id, aid)
         if archived and seen_at < row["last_seen"]:
-            return self._older(aid, row, art, chash, url, values, seen_at, run_id, capture_id, extractor)
+            return self._older(key, row, art, chash, url, values, seen_at, run_id, capture_id, extractor)
         if run_id is not None and row["last_run_id"] == run_id and not archived:
             return "duplicate"
         status = "unchanged"
         if row["content_hash"] != chash:
             revision = int(row["revision"]) + 1
-            self._revision(aid, revision, chash, url, values, seen_at, run_id, capture_id, extractor, reason)
+            self._revision(key, revision, chash, url, values, seen_at, run_id, capture_id, extractor, reason)
             self.conn.execute(
                 f"""UPDATE articles SET {", ".join(f"{f}=?" for f in ARTICLE_FIELDS)}, content_hash=?,
                     revision=? WHERE id=?""",
@@ -359,22 +363,23 @@ class Archive:
             "capture_id=coalesce(?, capture_id) WHERE id=?",
             (seen_at, run_id, art.fetched_url, capture_id, aid),
         )
-        self._views(aid, art, seen_at, run_id, capture_id=capture_id)
+        self._views(key, art, seen_at, run_id, capture_id=capture_id)
         return status
 
-    def _older(self, aid: str, row: sqlite3.Row, art: Article, chash: str, url: str, values: dict[str, Any],
+    def _older(self, key: tuple[str, int], row: sqlite3.Row, art: Article, chash: str, url: str, values: dict[str, Any],
                seen_at: str, run_id: int | None, capture_id: int | None, extractor: str | None) -> str:  # fmt: skip
         """An archived capture older than what is stored (the Wayback Machine after a live crawl):
         its view count is an observation at its time; its text, if no revision has it yet, is a
         revision of that time (reason ``archived``) that does not replace the current version."""
+        aid = key[0]
         self.conn.execute("UPDATE articles SET first_seen = min(first_seen, ?) WHERE id = ?", (seen_at, aid))
-        self._views(aid, art, seen_at, run_id, new=True, capture_id=capture_id)  # not the current count
-        known = self.conn.execute("SELECT 1 FROM article_revisions WHERE article_id = ? AND content_hash = ?",
-                                  (aid, chash)).fetchone()  # fmt: skip
+        self._views(key, art, seen_at, run_id, new=True, capture_id=capture_id)  # not the current count
+        known = self.conn.execute("SELECT 1 FROM article_revisions WHERE article_seq = ? AND content_hash = ?",
+                                  (key[1], chash)).fetchone()  # fmt: skip
         if known is not None:
             return "unchanged"
         revision = int(row["revision"]) + 1
-        self._revision(aid, revision, chash, url, values, seen_at, run_id, capture_id, extractor, "archived")
+        self._revision(key, revision, chash, url, values, seen_at, run_id, capture_id, extractor, "archived")
         self.conn.execute("UPDATE articles SET revision = ? WHERE id = ?", (revision, aid))
         return "updated"
 
@@ -414,8 +419,9 @@ class Archive:
             return "unchanged"
         chash = content_hash(art.title, art.body_text)
         revision = int(row["revision"]) + 1
-        self._revision(aid, revision, chash, row["url"], values, seen_at or utcnow(), None, capture_id, extractor,
-                       "reextract")  # fmt: skip
+        key = (aid, row["seq"] if row["seq"] is not None else self._give_seq(aid))
+        self._revision(key, revision, chash, row["url"], values, seen_at or utcnow(), None, capture_id,
+                       extractor, "reextract")  # fmt: skip
         self.conn.execute(
             f"UPDATE articles SET {', '.join(f'{f}=?' for f in ARTICLE_FIELDS)}, content_hash=?, revision=? WHERE id=?",
             (*values.values(), chash, revision, aid),
@@ -485,7 +491,7 @@ class Archive:
         row = self.conn.execute(
             "SELECT a.id, a.content_hash, r.extractor, r.capture_id FROM article_urls u "
             "JOIN articles a ON a.id = u.article_id "
-            "JOIN article_revisions r ON r.article_id = a.id AND r.revision = a.revision "
+            "JOIN article_revisions r ON r.article_seq = a.seq AND r.revision = a.revision "
             "WHERE u.url=? AND a.portal=?",
             (canonical, portal),
         ).fetchone()
@@ -502,36 +508,47 @@ class Archive:
                 (path, portal, run_id, utcnow()),
             )
 
-    def _revision(self, aid: str, n: int, chash: str, url: str, values: dict[str, Any], seen_at: str,
+    def _next_seq(self) -> int:
+        return int(self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM articles").fetchone()[0])
+
+    def _give_seq(self, aid: str) -> int:
+        """A seq for an article another tool inserted without one."""
+        seq = self._next_seq()
+        self.conn.execute("UPDATE articles SET seq = ? WHERE id = ?", (seq, aid))
+        return seq
+
+    # ``key`` is (article id, seq): rows carry both; the indexes are on seq.
+    def _revision(self, key: tuple[str, int], n: int, chash: str, url: str, values: dict[str, Any], seen_at: str,
                   run_id: int | None, capture_id: int | None = None, extractor: str | None = None,
                   reason: str | None = None) -> None:  # fmt: skip
         self.conn.execute(
-            f"""INSERT INTO article_revisions (article_id, revision, content_hash, url, {", ".join(values)},
-                seen_at, run_id, capture_id, extractor, reason)
-                VALUES (?, ?, ?, ?, {", ".join("?" * len(values))}, ?, ?, ?, ?, ?)""",
-            (aid, n, chash, url, *values.values(), seen_at, run_id, capture_id, extractor, reason),
+            f"""INSERT INTO article_revisions (article_id, article_seq, revision, content_hash, url,
+                {", ".join(values)}, seen_at, run_id, capture_id, extractor, reason)
+                VALUES (?, ?, ?, ?, ?, {", ".join("?" * len(values))}, ?, ?, ?, ?, ?)""",
+            (*key, n, chash, url, *values.values(), seen_at, run_id, capture_id, extractor, reason),
         )
 
-    def _alias(self, url: str, aid: str, seen_at: str, values: dict[str, Any]) -> None:
+    def _alias(self, url: str, key: tuple[str, int], seen_at: str, values: dict[str, Any]) -> None:
         """Every URL an article was reached under, with the date its own page printed (two URLs
         with the same text but different dates are one article; neither date is lost)."""
         self.conn.execute(
-            "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen, published, published_raw) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (url, aid, seen_at, values["published"], values["published_raw"]),
+            "INSERT OR IGNORE INTO article_urls (url, article_id, article_seq, first_seen, published, published_raw) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (url, *key, seen_at, values["published"], values["published_raw"]),
         )
 
-    def _views(self, aid: str, art: Article, seen_at: str, run_id: int | None, new: bool = False,
+    def _views(self, key: tuple[str, int], art: Article, seen_at: str, run_id: int | None, new: bool = False,
                capture_id: int | None = None) -> None:  # fmt: skip
         if art.views is None:
             return
         cur = self.conn.execute(
-            "INSERT OR IGNORE INTO view_counts (article_id, seen_at, views, views_raw, run_id, capture_id) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (aid, seen_at, art.views, art.views_raw, run_id, capture_id),
+            "INSERT OR IGNORE INTO view_counts (article_id, article_seq, seen_at, views, views_raw, run_id, capture_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (*key, seen_at, art.views, art.views_raw, run_id, capture_id),
         )
         if cur.rowcount and not new:
-            self.conn.execute("UPDATE articles SET views=?, views_raw=? WHERE id=?", (art.views, art.views_raw, aid))
+            self.conn.execute("UPDATE articles SET views=?, views_raw=? WHERE id=?",
+                              (art.views, art.views_raw, key[0]))  # fmt: skip
 
     # -- reading ---------------------------------------------------------------------------
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Iterator[dict[str, Any]]:

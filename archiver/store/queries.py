@@ -289,7 +289,7 @@ def urls_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
             dict(r)
             for r in conn.execute(
                 "SELECT u.url, u.url = a.url AS canonical, u.first_seen, u.published, u.published_raw "
-                "FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.article_id = ? "
+                "FROM articles a JOIN article_urls u ON u.article_seq = a.seq WHERE a.id = ? "
                 "ORDER BY canonical DESC, u.first_seen, u.url",
                 (article_id,),
             )
@@ -324,13 +324,15 @@ def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, A
         revs = [
             dict(r)
             for r in conn.execute(
-                "SELECT * FROM article_revisions WHERE article_id = ? ORDER BY revision", (article_id,)
+                "SELECT r.* FROM articles a JOIN article_revisions r ON r.article_seq = a.seq WHERE a.id = ? "
+                "ORDER BY r.revision", (article_id,)
             )
         ]
         views = [
             dict(r)
             for r in conn.execute(
-                "SELECT seen_at, views, views_raw, run_id FROM view_counts WHERE article_id = ? ORDER BY run_id, seen_at",
+                "SELECT v.seen_at, v.views, v.views_raw, v.run_id FROM articles a JOIN view_counts v ON v.article_seq = a.seq "
+                "WHERE a.id = ? ORDER BY v.run_id, v.seen_at",
                 (article_id,),
             )
         ]
@@ -364,7 +366,7 @@ EXPORT_FIELDS = {
 }
 # Export fields that are not columns of articles or portals.
 COMPUTED = {
-    "revision_reason": "(SELECT r.reason FROM article_revisions r WHERE r.article_id = a.id AND r.revision = a.revision)",
+    "revision_reason": "(SELECT r.reason FROM article_revisions r WHERE r.article_seq = a.seq AND r.revision = a.revision)",
 }
 DEFAULT_EXPORT_FIELDS = [f for f in EXPORT_FIELDS if f not in ("body_html",)]
 

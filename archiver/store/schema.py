@@ -202,6 +202,45 @@ def m007_wayback() -> list[str]:
     ]
 
 
+_REVISION_COLUMNS = ("article_id, revision, content_hash, url, title, category, published, published_raw, author, "
+                     "source, lead, body_text, body_html, seen_at, run_id, capture_id, extractor, reason")
+
+
+@migration
+def m008_integer_keys() -> list[str]:
+    """Flat ingest cost to millions of articles: each article gets an integer ``seq`` in the
+    order it was stored, and its revisions, view observations and URLs are indexed by it
+    (``article_seq``) instead of the hashed text id, so a new article's rows go to the end of
+    those indexes instead of a random page of each. ``article_id`` stays in every table.
+    (``seq`` is a column of its own, not the rowid, which VACUUM may renumber.)"""
+    return [
+        "ALTER TABLE articles ADD COLUMN seq INTEGER",
+        "UPDATE articles SET seq = rowid",
+        "CREATE UNIQUE INDEX idx_articles_seq ON articles(seq)",
+        # The primary key (article_id, revision) was a random index: the table is rebuilt without it.
+        """CREATE TABLE article_revisions_m008 (
+            article_id TEXT NOT NULL REFERENCES articles(id), revision INTEGER NOT NULL,
+            content_hash TEXT NOT NULL, url TEXT, title TEXT, category TEXT, published TEXT,
+            published_raw TEXT, author TEXT, source TEXT, lead TEXT, body_text TEXT,
+            body_html TEXT, seen_at TEXT NOT NULL, run_id INTEGER, capture_id INTEGER, extractor TEXT,
+            reason TEXT, article_seq INTEGER)""",
+        f"INSERT INTO article_revisions_m008 ({_REVISION_COLUMNS}, article_seq) SELECT "
+        f"{', '.join('r.' + c.strip() for c in _REVISION_COLUMNS.split(','))}, a.seq "
+        "FROM article_revisions r LEFT JOIN articles a ON a.id = r.article_id ORDER BY a.seq, r.revision",
+        "DROP TABLE article_revisions",
+        "ALTER TABLE article_revisions_m008 RENAME TO article_revisions",
+        "CREATE UNIQUE INDEX idx_article_revisions ON article_revisions(article_seq, revision)",
+        "ALTER TABLE view_counts ADD COLUMN article_seq INTEGER",
+        "UPDATE view_counts SET article_seq = (SELECT seq FROM articles WHERE id = view_counts.article_id)",
+        "DROP INDEX idx_view_counts_run",
+        "CREATE UNIQUE INDEX idx_view_counts_run ON view_counts(article_seq, run_id, seen_at)",
+        "ALTER TABLE article_urls ADD COLUMN article_seq INTEGER",
+        "UPDATE article_urls SET article_seq = (SELECT seq FROM articles WHERE id = article_urls.article_id)",
+        "DROP INDEX idx_article_urls_article",
+        "CREATE INDEX idx_article_urls_article ON article_urls(article_seq)",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold
