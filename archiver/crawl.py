@@ -339,7 +339,13 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
     crawlers = []
     wayback_base = (settings.get("ARCHIVER_WAYBACK_URL") or "https://web.archive.org").rstrip("/")
 
+    stopping: list[_Stopper] = []
+
     def start_job(profile: Profile, kind: str) -> Any:
+        if writer.failed or (stopping and stopping[0].reason):
+            log.warning("%s: not started (%s)", profile.slug, stopping[0].reason if stopping and stopping[0].reason
+                        else f"storing failed: {writer.failed}")  # fmt: skip
+            return defer.succeed(None)
         from_archive = kind != "live"
         ctx = make_context(writer, profile, settings, db, base_url, full, wayback=wayback_base if from_archive else None)
         cls = WaybackSpider if from_archive else DiscoverySpider if profile.discovered else PortalSpider
@@ -357,7 +363,15 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
         live = [p for p in profiles if chosen.get(p.slug, "live") in ("live", "auto")]
         archived = [(p, "wayback-new" if chosen.get(p.slug) == "auto" else "wayback") for p in profiles
                     if chosen.get(p.slug, "live") in ("wayback", "auto")]  # fmt: skip
-        live_runs = [start_job(p, "live") for p in live]
+        live_runs = []
+        for group in by_host(live, base_url).values():
+            # Portals on one host (a province's departments under its domain) go one after another:
+            # each crawler keeps its own limits, so together they would double them on that server.
+            chain = start_job(group[0], "live")
+            for later in group[1:]:
+                chain.addBoth(lambda _r, p=later: start_job(p, "live"))
+            chain.addErrback(lambda f: log.error("a portal's run failed to start: %s", f.getErrorMessage()))
+            live_runs.append(chain)
 
         def wayback_runs(_: Any = None) -> Any:
             chain: Any = defer.succeed(None)
@@ -376,6 +390,7 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
         lag = _LoopLag()
         progress = ProgressLine.for_process(crawlers, settings)
         stopper = _Stopper(process, crawlers, settings.getfloat("ARCHIVER_SHUTDOWN_GRACE", 5.0))
+        stopping.append(stopper)
         from twisted.internet import reactor
 
         reactor.callWhenRunning(ticker.start, 1.0, False)  # type: ignore[attr-defined]
@@ -405,6 +420,17 @@ def run_crawls(profiles: list[Profile], db: str | Path, *, base_url: str | None 
         return rows
     finally:
         writer.close()
+
+
+def by_host(profiles: list[Profile], base_url: str | None = None) -> dict[str, list[Profile]]:
+    """Profiles grouped by the host (and port) they are fetched from, in their order."""
+    from urllib.parse import urlsplit
+
+    groups: dict[str, list[Profile]] = {}
+    for p in profiles:
+        origin = base_url or p.base_url or ""
+        groups.setdefault(urlsplit(origin).netloc.lower() or p.slug, []).append(p)
+    return groups
 
 
 class _LoopLag:
