@@ -25,15 +25,21 @@ STAGES = [
 ]
 
 
+IDLE = r"Condition\.wait|Event\.wait|_wait_for_tstate_lock|\(threading\.py"
+
+
 def main(path: str) -> None:
     counts: collections.Counter[str] = collections.Counter()
-    total = 0
+    total = idle = 0
     for line in open(path, encoding="utf-8", errors="replace"):
         stack, _, n = line.rstrip("\n").rpartition(" ")
         if not n.isdigit():
             continue
-        total += int(n)
         frames = stack.split(";")
+        if re.search(IDLE, frames[-1]):
+            idle += int(n)  # a thread waiting (the worker threads between WARC records): no CPU
+            continue
+        total += int(n)
         if any(re.search(STAGES[0][1], f) for f in frames):
             counts[STAGES[0][0]] += int(n)
             continue
@@ -46,7 +52,7 @@ def main(path: str) -> None:
             counts["other (idle loop, logging, stdlib)"] += int(n)
     for name, n in counts.most_common():
         print(f"  {name:52s} {n / total:6.1%}")
-    print(f"  ({total} samples)")
+    print(f"  ({total} samples on CPU; {idle} more of threads waiting, left out)")
 
 
 if __name__ == "__main__":
