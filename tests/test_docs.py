@@ -69,6 +69,7 @@ NOT_RUN = {
     "bench.wayback": "a one-minute benchmark (tests/test_wayback.py covers the same paths)",
     "bench.crawl": "a ten-minute benchmark",
     "bench.stages": "needs a py-spy profile of a crawl",
+    "bench.many": "a six-minute benchmark (tests/test_many_portals.py covers the same paths)",
     "archiver profile new https://": "reaches the real portal (tests/test_registry_profiles.py learns a local one)",
     "archiver profile check soctrang": "needs the profile that example writes",
     "make ": "the two commands are what CI runs",
