@@ -1,0 +1,173 @@
+"""The documents behind the news (issue 14, first step): what an attachment is, what it really
+is, what it says.
+
+* ``is_attachment_link(url)`` — a link to a document by its extension (PDF, Word, Excel,
+  OpenDocument, ZIP/RAR of those).
+* ``sniff(data)`` — the type from the bytes themselves (a ``.pdf`` that is an HTML error page
+  is ``text/html``), never from the extension or the served MIME type.
+* ``document_number(text)`` / ``document_date(text)`` — "Chỉ thị số 04/CT-UBND", "ngày 18/3/2021"
+  as printed on a link or in a file; a date that cannot be read is None, never guessed.
+* ``extract_text(data, limits)`` — the text and how it was obtained: PDF with pypdf (BSD), DOCX
+  with python-docx (MIT); a PDF without a text layer is ``no text layer`` (scanned); legacy
+  Vietnamese encodings (TCVN3, VNI) repaired with the archive's own converters; bombs (too many
+  pages, a ZIP that inflates past the cap) refused with the reason, not opened.
+
+Nothing here fetches or stores; the crawl and the archive use it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
+
+from archiver.normalize.legacy import fix_legacy
+
+EXTENSIONS = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".odt", ".ods", ".zip", ".rar")
+
+
+def is_attachment_link(url: str) -> bool:
+    """Whether ``url``'s path ends with a document's extension (case-insensitive)."""
+    return urlsplit(url).path.lower().endswith(EXTENSIONS)
+
+
+def sniff(data: bytes) -> str:
+    """The MIME type the bytes are, by their magic numbers (and, for ZIP containers, their
+    member names)."""
+    head = data[:8]
+    if data[:1024].lstrip()[:5] == b"%PDF-" or head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "application/x-ole-storage"  # legacy .doc / .xls (OLE compound file)
+    if head.startswith(b"Rar!\x1a\x07"):
+        return "application/vnd.rar"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                names = set(z.namelist())
+                if "mimetype" in names:
+                    kind = z.read("mimetype")[:100].decode("ascii", "replace").strip()
+                    if kind.startswith("application/vnd.oasis.opendocument"):
+                        return kind
+                if "word/document.xml" in names:
+                    return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+                if "xl/workbook.xml" in names:
+                    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        except zipfile.BadZipFile:
+            return "application/octet-stream"
+        return "application/zip"
+    text = data[:512].lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "text/html"
+    return "application/octet-stream"
+
+
+_NUMBER = re.compile(r"(?<![\w/])(\d{1,5}(?:/\d{4})?/[A-ZĐ][A-ZĐ0-9]*(?:-[A-ZĐ0-9]+)+)(?![\w-])")
+_DATE = re.compile(r"ngày\s+(\d{1,2})\s*(?:/|-|\.|\s+tháng\s+)\s*(\d{1,2})\s*(?:/|-|\.|\s+năm\s+)\s*(\d{4})",
+                   re.IGNORECASE)  # fmt: skip
+
+
+def document_number(text: str) -> str | None:
+    """The first document number printed in ``text`` ("04/CT-UBND", "123/2021/QĐ-UBND")."""
+    m = _NUMBER.search(unicodedata.normalize("NFC", text))
+    return m.group(1) if m else None
+
+
+def document_date(text: str) -> date | None:
+    """The first "ngày D/M/YYYY" or "ngày D tháng M năm YYYY" of ``text``: day first, as in
+    Vietnamese; None when absent or impossible (31/02)."""
+    m = _DATE.search(unicodedata.normalize("NFC", text))
+    if not m:
+        return None
+    try:
+        return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pages: int = 2000  # a PDF claiming more pages is not read (a bomb, or not a news document)
+    max_inflated: int = 200 * 2**20  # a ZIP container inflating past this is not opened
+    max_chars: int = 5_000_000  # text kept per file
+
+
+@dataclass
+class Text:
+    text: str | None
+    how: str  # "pypdf", "python-docx", "no text layer", "not extracted: …", "refused: …"
+    pages: int | None = None
+
+
+def _clean(text: str, limits: Limits) -> str:
+    text = fix_legacy(unicodedata.normalize("NFC", text))
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    out = "\n".join(line for line in lines if line)
+    return out[: limits.max_chars]
+
+
+def _pdf(data: bytes, limits: Limits) -> Text:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        return Text(None, f"refused: not a readable PDF ({type(exc).__name__})")
+    if pages > limits.max_pages:
+        return Text(None, f"refused: {pages} pages, more than {limits.max_pages}", pages)
+    parts: list[str] = []
+    size = 0
+    for page in reader.pages:
+        try:
+            chunk = page.extract_text() or ""
+        except (PdfReadError, ValueError, KeyError, TypeError, RecursionError):
+            chunk = ""
+        parts.append(chunk)
+        size += len(chunk)
+        if size > limits.max_chars:
+            break
+    text = _clean("\n".join(parts), limits)
+    if not text.strip():
+        return Text(None, "no text layer", pages)  # scanned: images only
+    return Text(text, "pypdf", pages)
+
+
+def _inflated(data: bytes) -> int:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return sum(i.file_size for i in z.infolist())
+
+
+def _docx(data: bytes, limits: Limits) -> Text:
+    import docx
+
+    try:
+        if _inflated(data) > limits.max_inflated:
+            return Text(None, f"refused: inflates past {limits.max_inflated // 2**20} MB")
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        return Text(None, f"refused: not a readable DOCX ({type(exc).__name__})")
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text.strip() for cell in row.cells))
+    text = _clean("\n".join(lines), limits)
+    return Text(text or None, "python-docx")
+
+
+def extract_text(data: bytes, limits: Limits | None = None) -> Text:
+    """The text of a document, by what its bytes are."""
+    limits = limits or Limits()
+    kind = sniff(data)
+    if kind == "application/pdf":
+        return _pdf(data, limits)
+    if kind.endswith("wordprocessingml.document"):
+        return _docx(data, limits)
+    if kind == "application/x-ole-storage":
+        return Text(None, "not extracted: legacy Word/Excel (no maintained permissive converter)")
+    return Text(None, f"not extracted: {kind}")

@@ -1,0 +1,141 @@
+"""Attachments (issue 14, first step): real-looking PDFs and DOCX made here with Vietnamese text
+(one in TCVN3 font encoding, one image-only), and the hostile ones: too many pages, deep nesting,
+a ZIP bomb, an extension that lies."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from archiver.attachments import Limits, document_date, document_number, extract_text, is_attachment_link, sniff
+from archiver.normalize.legacy import to_tcvn3
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian's fonts-dejavu-core (.ci/run installs it)
+DECREE = ["ỦY BAN NHÂN DÂN TỈNH HẬU GIANG", "Số: 04/CT-UBND", "Hậu Giang, ngày 18 tháng 3 năm 2021",
+          "CHỈ THỊ về việc đẩy mạnh chuyển đổi số trong cơ quan nhà nước",
+          "Nhằm phát huy những kết quả đạt được, Chủ tịch Ủy ban nhân dân tỉnh yêu cầu thủ trưởng các sở, ngành."]  # fmt: skip
+
+
+def pdf(lines: list[str], pages: int = 1, text: bool = True) -> bytes:
+    from fpdf import FPDF
+
+    assert FONT.exists(), f"{FONT}: install fonts-dejavu-core (bash .ci/run does)"
+    doc = FPDF()
+    doc.add_font("dejavu", fname=str(FONT))
+    doc.set_font("dejavu", size=11)
+    for _ in range(pages):
+        doc.add_page()
+        if text:
+            for line in lines:
+                doc.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        else:  # a scan: drawing only, no text layer
+            doc.rect(20, 20, 150, 200, style="F")
+    return bytes(doc.output())
+
+
+def docx_bytes(lines: list[str], table: list[list[str]] | None = None) -> bytes:
+    import docx
+
+    d = docx.Document()
+    for line in lines:
+        d.add_paragraph(line)
+    if table:
+        t = d.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                t.cell(r, c).text = value
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def test_links_to_documents_are_recognised_by_extension() -> None:
+    assert is_attachment_link("https://www.haugiang.gov.vn/van-ban/qd-01.PDF")
+    assert is_attachment_link("http://127.0.0.1:8000/files/ke-hoach.docx?v=2")
+    assert not is_attachment_link("https://www.haugiang.gov.vn/tin-tuc/a-1.html")
+    assert not is_attachment_link("https://www.haugiang.gov.vn/pdf-viewer.aspx")
+
+
+def test_a_pdf_decree_gives_its_text_number_and_date() -> None:
+    data = pdf(DECREE)
+    assert sniff(data) == "application/pdf"
+    got = extract_text(data)
+    assert got.how == "pypdf" and got.pages == 1
+    assert got.text is not None
+    assert "chuyển đổi số trong cơ quan nhà nước" in got.text  # every diacritic kept, NFC
+    assert "ỦY BAN NHÂN DÂN TỈNH HẬU GIANG" in got.text
+    assert document_number(got.text) == "04/CT-UBND"
+    assert document_date(got.text) == date(2021, 3, 18)
+
+
+def test_a_pdf_in_tcvn3_font_encoding_is_repaired() -> None:
+    # No bare "ư": TCVN3 puts it at 0xAD, which fpdf2 takes for a soft hyphen and does not draw.
+    body = "Nhằm phát huy những kết quả đạt ra trong công tác chuyển đổi số của tỉnh nhà"
+    data = pdf([to_tcvn3(body)])
+    got = extract_text(data)
+    assert got.text is not None and body in got.text, got.text
+
+
+def test_a_scanned_pdf_is_recorded_as_having_no_text_layer() -> None:
+    got = extract_text(pdf([], pages=2, text=False))
+    assert (got.text, got.how, got.pages) == (None, "no text layer", 2)
+
+
+def test_a_docx_gives_paragraphs_and_table_rows() -> None:
+    data = docx_bytes(DECREE, [["Đơn vị", "Chỉ tiêu"], ["Sở Nội vụ", "100%"]])
+    assert sniff(data).endswith("wordprocessingml.document")
+    got = extract_text(data)
+    assert got.how == "python-docx" and got.text is not None
+    assert DECREE[3] in got.text and "Sở Nội vụ | 100%" in got.text
+    assert document_number(got.text) == "04/CT-UBND"
+
+
+def test_too_many_pages_is_refused_unread() -> None:
+    got = extract_text(pdf(DECREE, pages=6), Limits(max_pages=5))
+    assert got.text is None and got.how == "refused: 6 pages, more than 5" and got.pages == 6
+
+
+def test_deep_nesting_is_refused_not_a_crash() -> None:
+    depth = 100_000
+    body = b"1 0 obj\n" + b"[" * depth + b"]" * depth + b"\nendobj\n"
+    data = b"%PDF-1.4\n" + body + b"trailer\n<< /Root 1 0 R /Size 2 >>\n%%EOF\n"
+    got = extract_text(data)
+    assert got.text is None and got.how.startswith(("refused", "no text layer")), got.how
+
+
+def test_a_zip_bomb_is_not_opened() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"\0" * (30 * 2**20))
+    data = out.getvalue()
+    assert len(data) < 2**20
+    got = extract_text(data, Limits(max_inflated=10 * 2**20))
+    assert got.text is None and got.how == "refused: inflates past 10 MB"
+
+
+@pytest.mark.parametrize(("data", "kind"), [
+    (b"<!DOCTYPE html><html><body>404 Not Found</body></html>", "text/html"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "application/x-ole-storage"),
+    (b"Rar!\x1a\x07\x00" + b"\0" * 20, "application/vnd.rar"),
+    (b"\x89PNG\r\n\x1a\n", "application/octet-stream"),
+])  # fmt: skip
+def test_the_bytes_say_what_a_file_is_whatever_its_name(data: bytes, kind: str) -> None:
+    assert sniff(data) == kind
+    got = extract_text(data)
+    assert got.text is None and got.how.startswith("not extracted")
+
+
+@pytest.mark.parametrize(("text", "number", "day"), [
+    ("Chỉ thị số 04/CT-UBND ngày 18/3/2021 của UBND tỉnh - Tải văn bản", "04/CT-UBND", date(2021, 3, 18)),
+    ("Quyết định số 123/2021/QĐ-UBND, ngày 05-03-2021", "123/2021/QĐ-UBND", date(2021, 3, 5)),
+    ("Kế hoạch 56/KH-SNV ngày 31/02/2021", "56/KH-SNV", None),  # an impossible date is not guessed
+    ("Thông báo lịch tiếp công dân", None, None),
+])  # fmt: skip
+def test_document_numbers_and_dates_as_printed(text: str, number: str | None, day: date | None) -> None:
+    assert document_number(text) == number
+    assert document_date(text) == day
