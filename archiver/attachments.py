@@ -171,3 +171,40 @@ def extract_text(data: bytes, limits: Limits | None = None) -> Text:
     if kind == "application/x-ole-storage":
         return Text(None, "not extracted: legacy Word/Excel (no maintained permissive converter)")
     return Text(None, f"not extracted: {kind}")
+
+
+def served_name(url: str, content_disposition: str | None = None) -> str | None:
+    """The file name as served: Content-Disposition's ``filename*``/``filename``, else the last
+    part of the URL's path."""
+    from email.message import Message
+    from urllib.parse import unquote
+
+    if content_disposition:
+        msg = Message()
+        msg["content-disposition"] = content_disposition
+        name = msg.get_filename()
+        if name:
+            return unicodedata.normalize("NFC", name.strip())
+    last = urlsplit(url).path.rsplit("/", 1)[-1]
+    return unicodedata.normalize("NFC", unquote(last)) or None
+
+
+def describe(url: str, data: bytes, *, final_url: str | None = None, link_text: str | None = None,
+             content_type: str | None = None, content_disposition: str | None = None,
+             limits: Limits | None = None) -> dict[str, object]:  # fmt: skip
+    """An ``attachments`` row for the file ``data`` fetched from ``url``: what it is, its hash,
+    its text and how it was obtained, its document number and date (the link's text first, then
+    the file's own)."""
+    import hashlib
+
+    text = extract_text(data, limits)
+    shown = unicodedata.normalize("NFC", " ".join(link_text.split())) if link_text else None
+    number = (document_number(shown) if shown else None) or (document_number(text.text) if text.text else None)
+    day = (document_date(shown) if shown else None) or (document_date(text.text) if text.text else None)
+    return {
+        "url": url, "final_url": final_url or url, "name_shown": shown,
+        "name_served": served_name(final_url or url, content_disposition),
+        "mime_served": (content_type or "").split(";")[0].strip().lower() or None, "mime_sniffed": sniff(data),
+        "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pages": text.pages,
+        "doc_number": number, "doc_date": day.isoformat() if day else None, "text": text.text, "text_how": text.how,
+    }  # fmt: skip

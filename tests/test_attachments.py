@@ -139,3 +139,34 @@ def test_the_bytes_say_what_a_file_is_whatever_its_name(data: bytes, kind: str) 
 def test_document_numbers_and_dates_as_printed(text: str, number: str | None, day: date | None) -> None:
     assert document_number(text) == number
     assert document_date(text) == day
+
+
+def test_a_file_is_stored_once_per_version_and_linked_to_each_article(tmp_path: Path) -> None:
+    from archiver.attachments import describe
+    from archiver.items import Article
+    from archiver.profiles import get_portal
+    from archiver.store import Archive
+
+    url = "https://www.haugiang.gov.vn/van-ban/ct-04.pdf"
+    first = describe(url, pdf(DECREE), link_text="Chỉ thị số 04/CT-UBND ngày 18/3/2021 - Tải văn bản",
+                     content_type="application/pdf", content_disposition='attachment; filename="ct-04-2021.pdf"')  # fmt: skip
+    assert (first["doc_number"], first["doc_date"], first["name_served"]) == ("04/CT-UBND", "2021-03-18", "ct-04-2021.pdf")
+    with Archive(tmp_path / "a.db") as archive:
+        archive.upsert_portal(get_portal("haugiang"))
+        ids = []
+        for n in (1, 2):  # two articles link to the same decree
+            art = Article(url=f"https://www.haugiang.gov.vn/tin-tuc/a-{n}.html", portal="haugiang", title=f"Tin {n}",
+                          body_text="Nội dung.", canonical_url=f"https://www.haugiang.gov.vn/tin-tuc/a-{n}.html")  # fmt: skip
+            archive.save_article(art)
+            ids.append(next(archive.query("SELECT id FROM articles WHERE url = ?", (art.url,)))["id"])
+            archive.link_attachment(ids[-1], url, first["name_shown"])  # type: ignore[arg-type]
+        assert archive.save_attachment(first, seen_at="2026-12-01T00:00:00+00:00") == "new"
+        assert archive.save_attachment(first, seen_at="2026-12-02T00:00:00+00:00") == "unchanged"
+        edited = describe(url, pdf([*DECREE, "Sửa đổi, bổ sung."]))
+        assert archive.save_attachment(edited, seen_at="2026-12-03T00:00:00+00:00") == "updated"
+        rows = list(archive.query("SELECT version, sha256, first_seen, last_seen FROM attachments ORDER BY version"))
+        assert [r["version"] for r in rows] == [1, 2] and rows[0]["sha256"] != rows[1]["sha256"]
+        assert rows[0]["last_seen"] == "2026-12-02T00:00:00+00:00"  # the old version kept, never overwritten
+        for aid in ids:
+            (got,) = archive.attachments_of(aid)
+            assert (got["version"], got["sha256"], got["doc_number"]) == (2, edited["sha256"], "04/CT-UBND")

@@ -435,6 +435,38 @@ class Archive:
         )
         return "changed"
 
+    # -- attachments -------------------------------------------------------------------------
+    def save_attachment(self, row: dict[str, Any], *, seen_at: str | None = None,
+                        capture_id: int | None = None) -> str:  # fmt: skip
+        """Store a fetched file (``archiver.attachments.describe``): ``"new"`` (first version),
+        ``"updated"`` (the file at that URL changed: a new version, the old one kept) or
+        ``"unchanged"`` (same bytes again: ``last_seen`` moves on)."""
+        seen_at = seen_at or utcnow()
+        last = self.conn.execute("SELECT id, version, sha256 FROM attachments WHERE url = ? ORDER BY version DESC "
+                                 "LIMIT 1", (row["url"],)).fetchone()  # fmt: skip
+        if last is not None and last[2] == row["sha256"]:
+            self.conn.execute("UPDATE attachments SET last_seen = ? WHERE id = ?", (seen_at, last[0]))
+            return "unchanged"
+        values = dict(row, version=(last[1] + 1) if last else 1, capture_id=capture_id, first_seen=seen_at,
+                      last_seen=seen_at)  # fmt: skip
+        cols = list(values)
+        self.conn.execute(f"INSERT INTO attachments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                          [values[c] for c in cols])  # fmt: skip
+        return "updated" if last else "new"
+
+    def link_attachment(self, article: str, url: str, link_text: str | None, seen_at: str | None = None) -> None:
+        """The article (its id) links to the file at ``url`` (kept once, with the first link text)."""
+        self.conn.execute("INSERT OR IGNORE INTO article_attachments (article_id, url, link_text, first_seen) "
+                          "VALUES (?, ?, ?, ?)", (article, url, link_text, seen_at or utcnow()))  # fmt: skip
+
+    def attachments_of(self, article: str) -> list[dict[str, Any]]:
+        """The latest version of every file the article links to, with how many versions exist."""
+        return list(self.query(
+            "SELECT l.url, l.link_text, a.version, a.name_served, a.mime_sniffed, a.bytes, a.sha256, a.pages, "
+            "a.doc_number, a.doc_date, a.text_how, a.first_seen, a.last_seen FROM article_attachments l "
+            "JOIN attachments a ON a.url = l.url AND a.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
+            "WHERE l.article_id = ? ORDER BY l.first_seen, l.url", (article,)))  # fmt: skip
+
     # -- captures ----------------------------------------------------------------------------
     def add_capture(self, row: dict[str, Any]) -> int:
         cols = list(row)

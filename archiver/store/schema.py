@@ -241,6 +241,25 @@ def m008_integer_keys() -> list[str]:
     ]
 
 
+@migration
+def m009_attachments() -> list[str]:
+    """The documents behind the news: each file an article links to (a decree, a plan, a report),
+    one row per version (a changed file at the same URL is a new version, the old one kept), and
+    which articles link to it (a file can belong to many)."""
+    return [
+        """CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL, version INTEGER NOT NULL, final_url TEXT,
+            name_shown TEXT, name_served TEXT, mime_served TEXT, mime_sniffed TEXT, bytes INTEGER,
+            sha256 TEXT NOT NULL, pages INTEGER, doc_number TEXT, doc_date TEXT, text TEXT, text_how TEXT,
+            capture_id INTEGER, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, UNIQUE (url, version))""",
+        "CREATE INDEX idx_attachments_sha256 ON attachments(sha256)",
+        """CREATE TABLE article_attachments (
+            article_id TEXT NOT NULL REFERENCES articles(id), url TEXT NOT NULL, link_text TEXT,
+            first_seen TEXT NOT NULL, PRIMARY KEY (article_id, url))""",
+        "CREATE INDEX idx_article_attachments_url ON article_attachments(url)",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold
