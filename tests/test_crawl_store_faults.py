@@ -100,13 +100,14 @@ def test_a_lock_held_too_long_fails_the_run_and_the_next_run_stores_everything(t
 
 
 def test_a_full_disk_is_one_clear_line_and_the_next_run_resumes(tmp_path: Path, site: str) -> None:
-    """A real full disk: a 400 KB tmpfs, mounted in a mount namespace of the test's own."""
+    """A real full disk: an 800 KB tmpfs (room for the schema, then a few articles), mounted in a mount
+    namespace of the test's own."""
     small = tmp_path / "small"
     small.mkdir()
     saved = tmp_path / "saved"
     saved.mkdir()
     cmd = " ".join(f"'{c}'" for c in crawl_cmd(small / "a.db", site, "-s", "ARCHIVER_STORE_RETRY_SECONDS=2"))
-    script = (f"mount -t tmpfs -o size=400k tmpfs '{small}' && cd '{ROOT}' && {cmd}; rc=$?; "
+    script = (f"mount -t tmpfs -o size=800k tmpfs '{small}' && cd '{ROOT}' && {cmd}; rc=$?; "
               f"cp -a '{small}'/. '{saved}'/; exit $rc")  # fmt: skip
     result = subprocess.run(["unshare", "--map-root-user", "--mount", "sh", "-c", script], capture_output=True,
                             text=True, timeout=240)  # fmt: skip
