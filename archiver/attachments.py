@@ -208,3 +208,28 @@ def describe(url: str, data: bytes, *, final_url: str | None = None, link_text: 
         "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pages": text.pages,
         "doc_number": number, "doc_date": day.isoformat() if day else None, "text": text.text, "text_how": text.how,
     }  # fmt: skip
+
+
+def links_in(body_html: str, base: str) -> list[tuple[str, str | None]]:
+    """(absolute URL, link text) of every link to a document in an article's body, in order,
+    each URL once."""
+    if not body_html or "href" not in body_html:
+        return []
+    from urllib.parse import urljoin
+
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(body_html, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    out: dict[str, str | None] = {}
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        url = urljoin(base, href).split("#", 1)[0]
+        if is_attachment_link(url) and url not in out:
+            text = " ".join(a.text_content().split()) or None
+            out[url] = text
+    return list(out.items())

@@ -194,3 +194,21 @@ class WarcFileEvent:
     path: str
     portal: str
     closed: bool = False
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """An article (its canonical URL) links to a document (its canonical URL), with the link's text."""
+
+    article_url: str
+    url: str
+    text: str | None
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    """A fetched document: its ``attachments`` row (``archiver.attachments.describe``) and the
+    WARC record holding its bytes."""
+
+    row: dict[str, Any]
+    record_id: str | None

@@ -37,6 +37,10 @@ ARCHIVER_WARC_MAX_MB = 1000
 ARCHIVER_WARC_GZIP_LEVEL = 6
 # isal (ISA-L: several times faster) or zlib; both write standard gzip.
 ARCHIVER_WARC_COMPRESSOR = "isal"
+# Fetch the documents (PDF, Word, …) articles link to on the portal's hosts (issue 14: off by default
+# until the demo and the search carry them), each file at most this many MB.
+ARCHIVER_ATTACHMENTS_ENABLED = False
+ARCHIVER_ATTACHMENT_MAX_MB = 50.0
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from archiver.items import Capture, FetchError, GoneArticle, WaybackCursor
+from archiver.items import AttachmentFile, AttachmentLink, Capture, FetchError, GoneArticle, WaybackCursor
 from archiver.provinces import MERGER_DAY
 from archiver.runs import Observation, RunCounts, Verdict, judge
 
@@ -54,10 +54,36 @@ class IngestPipeline:
                 raise DropItem(reason)
             stats.inc_value("archiver/validate/ok")
             ctx.writer.add(ctx.run, outcome.item, pages=self._pages())
+            if self.crawler.settings.getbool("ARCHIVER_ATTACHMENTS_ENABLED"):
+                self._attachments(getattr(outcome.item, "article", None))
             return outcome.item
-        if isinstance(item, GoneArticle | FetchError | WaybackCursor):
+        if isinstance(item, GoneArticle | FetchError | WaybackCursor | AttachmentFile):
             ctx.writer.add(ctx.run, item, pages=self._pages())
         return item
+
+    def _attachments(self, article: Any) -> None:
+        """The documents an article's body links to: each link recorded; each file on the
+        portal's hosts fetched once per run (the spider's page cap applies), off-portal ones not."""
+        from archiver.attachments import links_in
+
+        ctx, spider, stats = self.ctx, self.crawler.spider, self.crawler.stats
+        if article is None or spider is None or not hasattr(spider, "parse_attachment"):
+            return
+        cap = int(self.crawler.settings.getfloat("ARCHIVER_ATTACHMENT_MAX_MB", 50) * 2**20)
+        for url, text in links_in(article.body_html or "", article.fetched_url or article.url):
+            target = ctx.site.to_fetch(url)
+            canonical = ctx.site.canonical(url) if target is not None else url
+            ctx.writer.add(ctx.run, AttachmentLink(article.canonical_url, canonical, text))
+            if target is None:
+                stats.inc_value("archiver/attachments/offsite")
+                continue
+            if canonical in spider.attachments_seen:
+                continue
+            spider.attachments_seen.add(canonical)
+            req = spider.request(target, spider.parse_attachment, meta={
+                "kind": "attachment", "canonical": canonical, "link_text": text, "download_maxsize": cap})  # fmt: skip
+            if req is not None:
+                self.crawler.engine.crawl(req)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         ctx = self.ctx

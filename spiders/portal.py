@@ -96,6 +96,7 @@ class PortalSpider(scrapy.Spider):
         self.revisit: list[str] = []
         self.seen_links: set[str] = set()
         self.requested: set[str] = set()
+        self.attachments_seen: set[str] = set()  # canonical URLs of documents requested in this run
         self.start_failures: list[tuple[str, str]] = []  # (kind of failure, description) of start pages
 
     @classmethod
@@ -291,6 +292,19 @@ class PortalSpider(scrapy.Spider):
             # Moved (301): the article is kept under its new URL and recognised by its text.
             self.crawler.stats.inc_value("archiver/pages/redirected")
         yield capture_of(response, source="mirror" if self.site.is_mirror else "live")
+
+    def parse_attachment(self, response: Response) -> Iterator[Any]:
+        """A document an article links to: what it is and says (``archiver.attachments``)."""
+        from archiver.attachments import describe
+        from archiver.items import AttachmentFile
+
+        self.crawler.stats.inc_value("archiver/pages/attachment")
+        meta = response.meta
+        header = response.headers.get
+        row = describe(meta["canonical"], response.body, final_url=response.url, link_text=meta.get("link_text"),
+                       content_type=(header("Content-Type") or b"").decode("latin-1") or None,
+                       content_disposition=(header("Content-Disposition") or b"").decode("latin-1") or None)  # fmt: skip
+        yield AttachmentFile(row, (meta.get("archiver_warc") or {}).get("record_id"))
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)

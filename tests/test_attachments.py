@@ -170,3 +170,128 @@ def test_a_file_is_stored_once_per_version_and_linked_to_each_article(tmp_path: 
         for aid in ids:
             (got,) = archive.attachments_of(aid)
             assert (got["version"], got["sha256"], got["doc_number"]) == (2, edited["sha256"], "04/CT-UBND")
+
+
+# -- in a crawl ---------------------------------------------------------------------------------
+PROFILE = """name = "Cổng văn bản (test)"
+province = "Hậu Giang"
+base_url = "{origin}"
+start_urls = ["/tin-tuc/"]
+allow_private = true
+
+[listing]
+article_links = "ul.news a"
+
+[article]
+title = "h1"
+date = "div.date"
+body = "div.content"
+"""
+LEAD = ("<p>Nhằm phát huy những kết quả đạt được trong công tác chuyển đổi số, Ủy ban nhân dân tỉnh ban hành "
+        "Chỉ thị về việc đẩy mạnh chuyển đổi số trong các cơ quan nhà nước trên địa bàn tỉnh Hậu Giang.</p>")  # fmt: skip
+
+
+def article_page(n: int, links: str) -> str:
+    return (f"<html><body><h1>Hậu Giang ban hành Chỉ thị số {n}</h1><div class='date'>23/03/2021</div>"
+            f"<div class='content'>{LEAD}{links}</div></body></html>")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def docsite():
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.crawling import respond
+
+    decree, plan = pdf(DECREE), docx_bytes(DECREE[:2] + ["Kế hoạch thực hiện năm 2021"])
+    links_1 = ('<p><a href="/van-ban/ct-04.pdf">Chỉ thị số 04/CT-UBND ngày 18/3/2021</a> - Tải văn bản</p>'
+               '<p><a href="/van-ban/kh-56.docx">Kế hoạch 56/KH-SNV</a></p><p><a href="/van-ban/mat.pdf">Văn bản '
+               'đã gỡ</a></p><p><a href="http://127.0.0.2:9/khac.pdf">Nơi khác</a></p>')  # fmt: skip
+    pages = {
+        "/robots.txt": (200, "text/plain", b"User-agent: *\nAllow: /\n", {}),
+        "/tin-tuc/": (200, "text/html; charset=utf-8", b'<ul class="news"><li><a href="/tin-tuc/a-1.html">Tin 1</a>'
+                      b'</li><li><a href="/tin-tuc/a-2.html">Tin 2</a></li></ul>', {}),  # fmt: skip
+        "/tin-tuc/a-1.html": (200, "text/html; charset=utf-8", article_page(1, links_1).encode(), {}),
+        "/tin-tuc/a-2.html": (200, "text/html; charset=utf-8", article_page(2, '<p><a href="/van-ban/ct-04.pdf">'
+                              'Chỉ thị 04</a></p>').encode(), {}),  # fmt: skip
+        "/van-ban/ct-04.pdf": (200, "application/pdf", decree,
+                               {"Content-Disposition": 'attachment; filename="chi-thi-04-2021.pdf"'}),
+        "/van-ban/kh-56.docx": (200, "application/octet-stream", plan, {}),
+    }
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            hits.append(self.path)
+            status, ctype, body, headers = pages.get(self.path, (404, "text/html", b"<h1>404</h1>", {}))
+            respond(self, status, body, ctype, headers)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", hits, decree
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def crawl_docs(origin: str, tmp: Path, *extra: str):
+    import os
+    import subprocess
+
+    from tests.crawling import QUICK, ROOT, archiver_cmd
+
+    pdir = tmp / "profiles"
+    pdir.mkdir(exist_ok=True)
+    (pdir / "vanban.toml").write_text(PROFILE.format(origin=origin), encoding="utf-8")
+    env = dict(os.environ, ARCHIVER_PORTALS_DIR=str(pdir), ARCHIVER_REGISTRY="none")
+    return subprocess.run(archiver_cmd("crawl", "vanban", "--db", str(tmp / "a.db"), *QUICK, *extra),
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)  # fmt: skip
+
+
+def test_a_crawl_keeps_the_documents_its_articles_link_to(docsite, tmp_path: Path) -> None:
+    import hashlib
+
+    from archiver.capture.warc import read_capture
+    from tests.crawling import q
+
+    origin, hits, decree = docsite
+    off = tmp_path / "off"
+    off.mkdir()
+    hits.clear()
+    r = crawl_docs(origin, off)  # attachments are off by default
+    assert r.returncode == 0, r.stdout + r.stderr[-3000:]
+    assert not [h for h in hits if h.startswith("/van-ban/")] and q(off / "a.db", "SELECT count(*) FROM attachments") == [(0,)]
+
+    hits.clear()
+    r = crawl_docs(origin, tmp_path, "-s", "ARCHIVER_ATTACHMENTS_ENABLED=true")
+    db = tmp_path / "a.db"
+    assert q(db, "SELECT count(*) FROM articles") == [(2,)], r.stdout + r.stderr[-3000:]
+    assert hits.count("/van-ban/ct-04.pdf") == 1  # linked from both articles, fetched once
+    assert hits.count("/van-ban/kh-56.docx") == 1
+    rows = q(db, "SELECT url, mime_served, mime_sniffed, name_served, doc_number, doc_date, text_how, sha256, "
+                 "capture_id, version FROM attachments ORDER BY url")  # fmt: skip
+    assert [(r[0].rsplit("/", 1)[1], r[2].rsplit(".", 1)[-1], r[6]) for r in rows] == [
+        ("ct-04.pdf", "application/pdf", "pypdf"), ("kh-56.docx", "document", "python-docx")]  # fmt: skip
+    pdf_row = rows[0]
+    assert pdf_row[3:6] == ("chi-thi-04-2021.pdf", "04/CT-UBND", "2021-03-18")
+    assert pdf_row[1] == "application/pdf" and rows[1][1] == "application/octet-stream"  # as served, kept
+    assert pdf_row[7] == hashlib.sha256(decree).hexdigest() and pdf_row[9] == 1
+    # the bytes are in the WARC, where the capture says
+    warc_file, offset = q(db, "SELECT warc_file, warc_offset FROM captures WHERE id = ?", pdf_row[8])[0]
+    assert q(db, "SELECT kind FROM captures WHERE id = ?", pdf_row[8]) == [("attachment",)]
+    assert read_capture(tmp_path / warc_file, offset).body == decree
+    # every link recorded, the missing file a fetch error, the off-portal one never fetched
+    links = q(db, "SELECT a.url, l.url FROM article_attachments l JOIN articles a ON a.id = l.article_id ORDER BY 1, 2")
+    assert sorted((a.rsplit("/", 1)[1], u.rsplit("/", 1)[1]) for a, u in links) == [
+        ("a-1.html", "ct-04.pdf"), ("a-1.html", "kh-56.docx"), ("a-1.html", "khac.pdf"), ("a-1.html", "mat.pdf"),
+        ("a-2.html", "ct-04.pdf")]  # fmt: skip
+    assert [u.rsplit("/", 1)[1] for (u,) in q(db, "SELECT url FROM fetch_errors WHERE status = 404")] == ["mat.pdf"]
+    assert not any("khac" in h for h in hits)

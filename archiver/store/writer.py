@@ -33,7 +33,16 @@ from pathlib import Path
 from typing import Any
 
 from archiver.exceptions import ArchiverError
-from archiver.items import Article, FetchError, GoneArticle, RecordedCapture, WarcFileEvent, WaybackCursor
+from archiver.items import (
+    Article,
+    AttachmentFile,
+    AttachmentLink,
+    FetchError,
+    GoneArticle,
+    RecordedCapture,
+    WarcFileEvent,
+    WaybackCursor,
+)
 from archiver.provinces import MERGER_DAY, merged_province
 from archiver.runs import RunCounts
 from archiver.store.archive import Archive, utcnow
@@ -273,6 +282,15 @@ class Writer:
             return self.archive.save_article(item, run_id=run.id, seen_at=item.fetched_at)
         if isinstance(item, GoneArticle):
             return "gone" if self.archive.mark_gone(item.portal, item.canonical_url, item.status) else "noop"
+        if isinstance(item, AttachmentLink):
+            found = self.archive.conn.execute("SELECT article_id FROM article_urls WHERE url = ?",
+                                              (item.article_url,)).fetchone()  # fmt: skip
+            if found is not None:
+                self.archive.link_attachment(found[0], item.url, item.text)
+            return "noop"
+        if isinstance(item, AttachmentFile):
+            self.archive.save_attachment(item.row, capture_id=self.archive.capture_id(item.record_id))
+            return "noop"
         if isinstance(item, FetchError):
             self.archive.record_errors(run.id, run.portal, [(item.url, item.status, item.error, item.attempts)])
             return "error"
