@@ -712,11 +712,12 @@ def show(ref: str, db: str, as_json: bool) -> None:
         revs, views = history(archive.conn, art["id"])
         urls = urls_of(archive.conn, art["id"])
         captures = captures_of(archive.conn, art["id"])
+        files = archive.attachments_of(art["id"])
     finally:
         archive.close()
     if as_json:
-        click.echo(json.dumps({"article": art, "urls": urls, "revisions": revs, "views": views, "captures": captures},
-                              ensure_ascii=False, indent=1))  # fmt: skip
+        click.echo(json.dumps({"article": art, "urls": urls, "revisions": revs, "views": views, "captures": captures,
+                               "attachments": files}, ensure_ascii=False, indent=1))  # fmt: skip
         return
     click.echo(f"{art['title']}\n{art['url']}\nid {art['id']}  portal {art['portal']}  category {art['category']}")
     click.echo(f"published {art['published'] or '(unreadable)'}  (raw: {art['published_raw']!r})")
@@ -729,6 +730,14 @@ def show(ref: str, db: str, as_json: bool) -> None:
         click.echo(f"archived copy: capture {last['id']} of {last['fetched_at']} ({last['source']}, "
                    f"{last['target_uri']}), WARC {last['payload_file']} @ {last['payload_offset']}; "
                    f"{len(captures)} capture(s) in all; `archiver serve` shows it at /-/capture/{last['id']}")  # fmt: skip
+    if files:
+        click.echo(f"Attachments ({len(files)}):")
+        for f in files:
+            what = (f"{f['mime_sniffed']}, {f['bytes']:,} bytes, sha256 {f['sha256'][:16]}…, text: {f['text_how']}"
+                    + (f", {f['doc_number']}" if f["doc_number"] else "") + (f" of {f['doc_date']}" if f["doc_date"] else "")
+                    + (f", version {f['version']}" if f["version"] and f["version"] > 1 else "")
+                    if f["version"] else "not fetched (off the portal, or the fetch failed)")  # fmt: skip
+            click.echo(f"  {f['link_text'] or f['url'].rsplit('/', 1)[-1]}: {f['url']}\n    {what}")
     if len(urls) > 1:
         click.echo(f"Reached under {len(urls)} URLs (the first is canonical):")
         for u in urls:

@@ -295,3 +295,14 @@ def test_a_crawl_keeps_the_documents_its_articles_link_to(docsite, tmp_path: Pat
         ("a-2.html", "ct-04.pdf")]  # fmt: skip
     assert [u.rsplit("/", 1)[1] for (u,) in q(db, "SELECT url FROM fetch_errors WHERE status = 404")] == ["mat.pdf"]
     assert not any("khac" in h for h in hits)
+    # `archiver show` lists them
+    from tests.crawling import ROOT, archiver_cmd
+
+    aid = q(db, "SELECT id FROM articles WHERE url LIKE '%a-1.html'")[0][0]
+    import subprocess
+
+    shown = subprocess.run(archiver_cmd("show", aid, "--db", str(db)), capture_output=True, text=True, cwd=ROOT)
+    assert shown.returncode == 0, shown.stderr
+    assert "Attachments (4):" in shown.stdout and "Chỉ thị số 04/CT-UBND ngày 18/3/2021:" in shown.stdout
+    assert "application/pdf" in shown.stdout and "04/CT-UBND of 2021-03-18" in shown.stdout
+    assert shown.stdout.count("not fetched") == 2  # the missing file and the off-portal one

@@ -460,11 +460,12 @@ class Archive:
                           "VALUES (?, ?, ?, ?)", (article, url, link_text, seen_at or utcnow()))  # fmt: skip
 
     def attachments_of(self, article: str) -> list[dict[str, Any]]:
-        """The latest version of every file the article links to, with how many versions exist."""
+        """Every file the article links to, with its latest version (``version`` None: not fetched,
+        an off-portal link or a failed fetch)."""
         return list(self.query(
             "SELECT l.url, l.link_text, a.version, a.name_served, a.mime_sniffed, a.bytes, a.sha256, a.pages, "
             "a.doc_number, a.doc_date, a.text_how, a.first_seen, a.last_seen FROM article_attachments l "
-            "JOIN attachments a ON a.url = l.url AND a.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
+            "LEFT JOIN attachments a ON a.url = l.url AND a.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
             "WHERE l.article_id = ? ORDER BY l.first_seen, l.url", (article,)))  # fmt: skip
 
     # -- captures ----------------------------------------------------------------------------
