@@ -676,10 +676,13 @@ def search(query: str, db: str, portal_slugs: tuple[str, ...], province: str | N
     mark = ("\033[1m", "\033[0m") if tty else ("<b>", "</b>") if as_json else ("[", "]")
     for hit in hits:
         text = snippet(hit["body_text"] or hit["lead"] or "", words, mark=mark)
+        if hit.get("attachment"):
+            text = f"(found in its attachment {hit['attachment']})"
         if as_json:
             out = {k: hit[k] for k in ("id", "portal", "published", "title", "url")} | {
                 "snippet": text,
                 "rank": hit["rank"],
+                "attachment": hit.get("attachment"),
             }
             click.echo(json.dumps(out, ensure_ascii=False))
         else:

@@ -306,3 +306,14 @@ def test_a_crawl_keeps_the_documents_its_articles_link_to(docsite, tmp_path: Pat
     assert "Attachments (4):" in shown.stdout and "Chỉ thị số 04/CT-UBND ngày 18/3/2021:" in shown.stdout
     assert "application/pdf" in shown.stdout and "04/CT-UBND of 2021-03-18" in shown.stdout
     assert shown.stdout.count("not fetched") == 2  # the missing file and the off-portal one
+    # a word only the decree holds finds both articles linking to it, and says so
+    found = subprocess.run(archiver_cmd("search", "thủ trưởng", "--db", str(db), "--json"), capture_output=True,
+                           text=True, cwd=ROOT)  # fmt: skip
+    import json
+
+    results = [json.loads(line) for line in found.stdout.splitlines()]
+    assert sorted(h["url"].rsplit("/", 1)[1] for h in results) == ["a-1.html", "a-2.html"], found.stdout + found.stderr
+    assert all(h["attachment"].endswith("/van-ban/ct-04.pdf") for h in results)
+    own = [json.loads(line) for line in subprocess.run(archiver_cmd("search", "dia ban", "--db", str(db), "--json"),
+                                                       capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]  # fmt: skip
+    assert len(own) == 2 and all(h["attachment"] is None for h in own)

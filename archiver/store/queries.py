@@ -207,6 +207,12 @@ def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) ->
         if "fts5" in str(exc) or "syntax" in str(exc):
             raise QueryError(f"malformed query {query!r}: {exc}") from None
         raise
+    # Articles whose linked documents match: ranked by the document's score, flagged.
+    in_file: dict[int, str] = {}
+    for rowid, rank, url in _attachment_hits(conn, parsed.match, cond, params):
+        if rowid not in in_file and all(c[0] != rowid for c in candidates):
+            in_file[rowid] = url
+            candidates.append((rowid, rank))
     candidates.sort(key=lambda r: r[1])
     best = candidates[: max(limit, EXACT_POOL) if parsed.exact else limit]
     if not best:
@@ -223,10 +229,22 @@ def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) ->
     finally:
         conn.row_factory = None
     for r in rows:
-        r["rank"] = ranks[r.pop("rowid")]
-        r["exact"] = _is_exact(r, parsed.exact) if parsed.exact else None
+        rowid = r.pop("rowid")
+        r["rank"] = ranks[rowid]
+        r["attachment"] = in_file.get(rowid)  # the hit is in this linked document, not the article's text
+        r["exact"] = (_is_exact(r, parsed.exact) or r["attachment"] is not None) if parsed.exact else None
     rows.sort(key=lambda r: (r["exact"] is False, r["rank"]))
     return rows[:limit]
+
+
+def _attachment_hits(conn: sqlite3.Connection, match: str, cond: str, params: list[Any]) -> list[tuple[int, float, str]]:
+    """(article rowid, rank, document URL) of the articles linking to a document that matches."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'attachments_fts'").fetchone() is None:
+        return []  # an archive of an older schema on a read-only medium
+    sql = (f"SELECT a.rowid, f.rank, d.url FROM attachments_fts f JOIN attachments d ON d.id = f.rowid "
+           f"JOIN article_attachments l ON l.url = d.url JOIN articles a ON a.id = l.article_id "
+           f"WHERE attachments_fts MATCH ? AND {cond} ORDER BY f.rank LIMIT ?")  # fmt: skip
+    return [(int(r[0]), float(r[1]), str(r[2])) for r in conn.execute(sql, [match, *params, RANK_WINDOW])]
 
 
 def _fold_aligned(text: str) -> str:

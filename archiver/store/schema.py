@@ -260,6 +260,21 @@ def m009_attachments() -> list[str]:
     ]
 
 
+@migration
+def m010_attachment_search() -> list[str]:
+    """Attachment text in the full-text search: ``attachments_fts`` (contentless, folded like
+    ``articles_fts``), one entry per version of a file, kept in step by a trigger; a search
+    finds the articles that link to a matching file and says the hit is in the attachment."""
+    return [
+        """CREATE VIRTUAL TABLE attachments_fts USING fts5(text, content='',
+            tokenize='unicode61 remove_diacritics 0')""",
+        """CREATE TRIGGER attachments_fts_insert AFTER INSERT ON attachments WHEN new.text IS NOT NULL BEGIN
+            INSERT INTO attachments_fts(rowid, text) VALUES (new.id, archiver_fold(new.text));
+        END""",
+        "INSERT INTO attachments_fts(rowid, text) SELECT id, archiver_fold(text) FROM attachments WHERE text IS NOT NULL",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold
