@@ -784,8 +784,11 @@ def show(ref: str, db: str, as_json: bool) -> None:
 @DB_OPTION
 @filter_options
 @click.option("--fields", help="Comma-separated fields (default: all but body_html).")
+@click.option("--attachments", "attachments_dir", type=click.Path(file_okay=False),
+              help="Also write the documents the articles link to into this directory, with manifest.csv/.json.")
 def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], province: str | None,
-               since: str | None, until: str | None, category: str | None, fields: str | None) -> None:  # fmt: skip
+               since: str | None, until: str | None, category: str | None, fields: str | None,
+               attachments_dir: str | None) -> None:  # fmt: skip
     """Export articles to CSV, JSONL or Parquet, with a dataset card (.card.md, .card.json) beside it.
 
     Example: archiver export --format csv --province "Hậu Giang" --since 2021 -o data/exports/haugiang.csv
@@ -796,11 +799,22 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
     try:
         wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
         card = export(archive, fmt, output, _filters(portal_slugs, province, since, until, category), wanted)
+        files = None
+        if attachments_dir:
+            from archiver.export import export_attachments
+
+            files = export_attachments(archive, attachments_dir, _filters(portal_slugs, province, since, until, category))
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
+    except OSError as exc:
+        _fail(f"--attachments {attachments_dir}: cannot write there ({exc.strerror or exc})")
     finally:
         archive.close()
     click.echo(f"wrote {card['articles']} articles to {output} (dataset card: {output}.card.md, {output}.card.json)")
+    if files is not None:
+        click.echo(f"wrote {files['files']} attachment files to {attachments_dir} with manifest.csv and manifest.json "
+                   f"({files['rows']} article-document rows" + (f"; {files['missing']} could not be read back from "
+                   "the WARC" if files["missing"] else "") + ")")  # fmt: skip
 
 
 @main.command()

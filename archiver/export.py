@@ -267,3 +267,57 @@ def write_card(card: dict[str, Any], path: Path) -> None:
     lines += [f"| `{k}` | {v} |" for k, v in card["fields"].items()]
     lines += ["", "## How to cite", "", card["how_to_cite"], "", card["licence_note"], ""]
     Path(f"{base}.md").write_text("\n".join(lines), encoding="utf-8")
+
+
+MANIFEST_FIELDS = ["article_id", "article_url", "url", "file", "name_served", "sha256", "bytes", "mime_sniffed",
+                   "doc_number", "doc_date", "text_how", "version"]  # fmt: skip
+
+
+def export_attachments(archive: Archive, directory: str | Path, f: Filters) -> dict[str, int]:
+    """The documents the selected articles link to, each file once (its latest version) as
+    ``<sha256 prefix>-<name served>`` in ``directory``, read back from the WARC and checked
+    against its SHA-256, with ``manifest.csv`` and ``manifest.json`` (one row per article and
+    document). A file whose bytes cannot be read back is left out of the directory and its
+    manifest row says so (``file`` empty)."""
+    from archiver.capture.warc import read_capture
+    from archiver.store.queries import where
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    base = archive.path.parent
+    cond, params = where(archive.conn, f)
+    archive.conn.row_factory = None
+    rows = archive.conn.execute(
+        f"SELECT a.id, a.url, d.url, d.name_served, d.sha256, d.bytes, d.mime_sniffed, d.doc_number, d.doc_date, "
+        f"d.text_how, d.version, d.capture_id FROM articles a JOIN article_attachments l ON l.article_id = a.id "
+        f"JOIN attachments d ON d.url = l.url AND d.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
+        f"WHERE {cond} ORDER BY a.portal, a.published, a.id, d.url", params).fetchall()  # fmt: skip
+    written: dict[str, str] = {}
+    manifest = []
+    for aid, aurl, url, name, sha, size, mime, number, day, how, version, capture in rows:
+        if sha not in written:
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in (name or "file"))[:120]
+            target = f"{sha[:16]}-{safe}"
+            body = None
+            warc_file, offset, _ = archive.payload_location(capture) if capture else (None, None, None)
+            if warc_file is not None and offset is not None:
+                try:
+                    body = read_capture(base / warc_file, offset).body
+                except (OSError, ValueError, ArchiverError):
+                    body = None
+            if body is not None and hashlib.sha256(body).hexdigest() == sha:
+                tmp = out / f".{target}.part"
+                tmp.write_bytes(body)
+                os.replace(tmp, out / target)
+                written[sha] = target
+            else:
+                written[sha] = ""
+        manifest.append(dict(zip(MANIFEST_FIELDS, (aid, aurl, url, written[sha], name, sha, size, mime, number, day,
+                                                   how, version), strict=True)))  # fmt: skip
+    with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=MANIFEST_FIELDS)
+        w.writeheader()
+        w.writerows({k: neutralise(v) for k, v in r.items()} for r in manifest)
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"files": sum(1 for v in written.values() if v), "missing": sum(1 for v in written.values() if not v),
+            "rows": len(manifest)}  # fmt: skip

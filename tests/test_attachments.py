@@ -317,3 +317,17 @@ def test_a_crawl_keeps_the_documents_its_articles_link_to(docsite, tmp_path: Pat
     own = [json.loads(line) for line in subprocess.run(archiver_cmd("search", "dia ban", "--db", str(db), "--json"),
                                                        capture_output=True, text=True, cwd=ROOT).stdout.splitlines()]  # fmt: skip
     assert len(own) == 2 and all(h["attachment"] is None for h in own)
+    # `export --attachments` writes each file once, checked, with a manifest whose hashes match
+    exported = subprocess.run(archiver_cmd("export", "--format", "csv", "-o", str(tmp_path / "x.csv"), "--db", str(db),
+                                           "--attachments", str(tmp_path / "files")),
+                              capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    manifest = json.loads((tmp_path / "files" / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted((m["article_url"].rsplit("/", 1)[1], m["url"].rsplit("/", 1)[1]) for m in manifest) == [
+        ("a-1.html", "ct-04.pdf"), ("a-1.html", "kh-56.docx"), ("a-2.html", "ct-04.pdf")]  # fmt: skip
+    files = sorted(p.name for p in (tmp_path / "files").iterdir() if not p.name.startswith("manifest"))
+    assert len(files) == 2 and any(f.endswith("-chi-thi-04-2021.pdf") for f in files)
+    for m in manifest:
+        data = (tmp_path / "files" / m["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == m["sha256"] and len(data) == m["bytes"]
+    assert (tmp_path / "files" / "manifest.csv").read_text(encoding="utf-8").count("\n") == 4
