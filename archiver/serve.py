@@ -27,6 +27,9 @@ TABLES = {
     "captures": "Every response recorded in WARC: where its bytes are. /-/capture/<id> replays it (sandboxed).",
     "warc_files": "The WARC files of the archive.",
     "fetch_errors": "URLs that failed for good in a run (stage fetch or store).",
+    "attachments": "The documents behind the news (decrees, plans, reports): one row per version of each file, with "
+    "its type as served and as sniffed, SHA-256, document number and date, text and how it was read.",
+    "article_attachments": "Which article links to which document (a document can belong to many articles).",
 }
 CANNED = {
     "search": {

@@ -122,6 +122,7 @@ def test_serve_datasette(db: Path) -> None:
         assert [r["revision"] for r in canned["rows"]] == [2]
         meta = get_json(f"{base}/-/metadata.json")
         assert "diacritics" in meta["description"]
+        assert meta["databases"]["archive"]["tables"]["attachments"]["description"].startswith("The documents behind")
         assert meta["databases"]["archive"]["tables"]["articles"]["columns"]["published"].startswith("Publication date")
         # read-only: a write through the SQL endpoint is refused
         with pytest.raises(urllib.error.HTTPError):
