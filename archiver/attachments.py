@@ -17,13 +17,14 @@ Nothing here fetches or stores; the crawl and the archive use it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from archiver.normalize.legacy import fix_legacy
 
@@ -39,7 +40,7 @@ def sniff(data: bytes) -> str:
     """The MIME type the bytes are, by their magic numbers (and, for ZIP containers, their
     member names)."""
     head = data[:8]
-    if data[:1024].lstrip()[:5] == b"%PDF-" or head.startswith(b"%PDF-"):
+    if data[:1024].lstrip()[:5] == b"%PDF-":
         return "application/pdf"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "application/x-ole-storage"  # legacy .doc / .xls (OLE compound file)
@@ -195,8 +196,6 @@ def describe(url: str, data: bytes, *, final_url: str | None = None, link_text: 
     """An ``attachments`` row for the file ``data`` fetched from ``url``: what it is, its hash,
     its text and how it was obtained, its document number and date (the link's text first, then
     the file's own)."""
-    import hashlib
-
     text = extract_text(data, limits)
     shown = unicodedata.normalize("NFC", " ".join(link_text.split())) if link_text else None
     number = (document_number(shown) if shown else None) or (document_number(text.text) if text.text else None)
@@ -215,8 +214,6 @@ def links_in(body_html: str, base: str) -> list[tuple[str, str | None]]:
     each URL once."""
     if not body_html or "href" not in body_html:
         return []
-    from urllib.parse import urljoin
-
     import lxml.html
 
     try:

@@ -24,7 +24,7 @@ from scrapy.settings import Settings
 from scrapy.settings import default_settings as scrapy_defaults
 
 from archiver import settings as archiver_settings
-from archiver.capture.warc import WarcStore, repair
+from archiver.capture.warc import COMPRESSORS, WarcStore, repair
 from archiver.exceptions import UsageError
 from archiver.ingest import Ingestor, archive_history
 from archiver.items import WarcFileEvent
@@ -228,7 +228,7 @@ def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 
 # Settings whose value is one of a few words.
-CHOICES = {"ARCHIVER_WARC_COMPRESSOR": ("isal", "zlib")}
+CHOICES = {"ARCHIVER_WARC_COMPRESSOR": COMPRESSORS}
 
 
 def user_agent(contact_url: str) -> str:

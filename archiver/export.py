@@ -286,7 +286,6 @@ def export_attachments(archive: Archive, directory: str | Path, f: Filters) -> d
     out.mkdir(parents=True, exist_ok=True)
     base = archive.path.parent
     cond, params = where(archive.conn, f)
-    archive.conn.row_factory = None
     rows = archive.conn.execute(
         f"SELECT a.id, a.url, d.url, d.name_served, d.sha256, d.bytes, d.mime_sniffed, d.doc_number, d.doc_date, "
         f"d.text_how, d.version, d.capture_id FROM articles a JOIN article_attachments l ON l.article_id = a.id "

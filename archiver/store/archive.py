@@ -343,7 +343,7 @@ class Archive:
             self._link_capture(capture_id, aid)
             return "new"
         aid = row["id"]
-        key = (aid, row["seq"] if row["seq"] is not None else self._give_seq(aid))
+        key = self._key(row)
         self._alias(url, key, seen_at, values)
         self._link_capture(capture_id, aid)
         if archived and seen_at < row["last_seen"]:
@@ -426,7 +426,7 @@ class Archive:
             return "unchanged"
         chash = content_hash(art.title, art.body_text)
         revision = int(row["revision"]) + 1
-        key = (aid, row["seq"] if row["seq"] is not None else self._give_seq(aid))
+        key = self._key(row)
         self._revision(key, revision, chash, row["url"], values, seen_at or utcnow(), None, capture_id,
                        extractor, "reextract")  # fmt: skip
         self.conn.execute(
@@ -453,6 +453,11 @@ class Archive:
         self.conn.execute(f"INSERT INTO attachments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
                           [values[c] for c in cols])  # fmt: skip
         return "updated" if last else "new"
+
+    def article_of_url(self, url: str) -> str | None:
+        """The id of the article reached under the canonical ``url``, if stored."""
+        found = self.conn.execute("SELECT article_id FROM article_urls WHERE url = ?", (url,)).fetchone()
+        return str(found[0]) if found else None
 
     def link_attachment(self, article: str, url: str, link_text: str | None, seen_at: str | None = None) -> None:
         """The article (its id) links to the file at ``url`` (kept once, with the first link text)."""
@@ -551,11 +556,13 @@ class Archive:
     def _next_seq(self) -> int:
         return int(self.conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM articles").fetchone()[0])
 
-    def _give_seq(self, aid: str) -> int:
-        """A seq for an article another tool inserted without one."""
+    def _key(self, row: sqlite3.Row) -> tuple[str, int]:
+        """(id, seq) of a stored article; an article another tool inserted without a seq gets one."""
+        if row["seq"] is not None:
+            return row["id"], int(row["seq"])
         seq = self._next_seq()
-        self.conn.execute("UPDATE articles SET seq = ? WHERE id = ?", (seq, aid))
-        return seq
+        self.conn.execute("UPDATE articles SET seq = ? WHERE id = ?", (seq, row["id"]))
+        return row["id"], seq
 
     # ``key`` is (article id, seq): rows carry both; the indexes are on seq.
     def _revision(self, key: tuple[str, int], n: int, chash: str, url: str, values: dict[str, Any], seen_at: str,

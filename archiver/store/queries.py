@@ -209,8 +209,9 @@ def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) ->
         raise
     # Articles whose linked documents match: ranked by the document's score, flagged.
     in_file: dict[int, str] = {}
+    direct = {c[0] for c in candidates}
     for rowid, rank, url in _attachment_hits(conn, parsed.match, cond, params):
-        if rowid not in in_file and all(c[0] != rowid for c in candidates):
+        if rowid not in in_file and rowid not in direct:
             in_file[rowid] = url
             candidates.append((rowid, rank))
     candidates.sort(key=lambda r: r[1])

@@ -283,10 +283,9 @@ class Writer:
         if isinstance(item, GoneArticle):
             return "gone" if self.archive.mark_gone(item.portal, item.canonical_url, item.status) else "noop"
         if isinstance(item, AttachmentLink):
-            found = self.archive.conn.execute("SELECT article_id FROM article_urls WHERE url = ?",
-                                              (item.article_url,)).fetchone()  # fmt: skip
-            if found is not None:
-                self.archive.link_attachment(found[0], item.url, item.text)
+            article = self.archive.article_of_url(item.article_url)
+            if article is not None:
+                self.archive.link_attachment(article, item.url, item.text)
             return "noop"
         if isinstance(item, AttachmentFile):
             self.archive.save_attachment(item.row, capture_id=self.archive.capture_id(item.record_id))
