@@ -1,4 +1,4 @@
-"""The documents behind the news (issue 14, first step): what an attachment is, what it really
+"""The documents behind the news (issue 14): what an attachment is, what it really
 is, what it says.
 
 * ``is_attachment_link(url)`` — a link to a document by its extension (PDF, Word, Excel,
@@ -7,8 +7,11 @@ is, what it says.
   is ``text/html``), never from the extension or the served MIME type.
 * ``document_number(text)`` / ``document_date(text)`` — "Chỉ thị số 04/CT-UBND", "ngày 18/3/2021"
   as printed on a link or in a file; a date that cannot be read is None, never guessed.
+* ``links_in(body_html, base)`` / ``block_links(page, base, selector)`` — the documents an article
+  links to in its body and in its attachment block outside the body ("File đính kèm").
 * ``extract_text(data, limits)`` — the text and how it was obtained: PDF with pypdf (BSD), DOCX
-  with python-docx (MIT); a PDF without a text layer is ``no text layer`` (scanned); legacy
+  with python-docx (MIT), the PDFs and DOCX inside a ZIP; a PDF without a text layer is read by
+  tesseract (``vie``) when installed, else recorded as ``no text layer`` (scanned); legacy
   Vietnamese encodings (TCVN3, VNI) repaired with the archive's own converters; bombs (too many
   pages, a ZIP that inflates past the cap) refused with the reason, not opened.
 
@@ -17,6 +20,7 @@ Nothing here fetches or stores; the crawl and the archive use it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -95,6 +99,10 @@ class Limits:
     max_pages: int = 2000  # a PDF claiming more pages is not read (a bomb, or not a news document)
     max_inflated: int = 200 * 2**20  # a ZIP container inflating past this is not opened
     max_chars: int = 5_000_000  # text kept per file
+    max_members: int = 50  # documents read out of one ZIP
+    ocr: bool = True  # a PDF without a text layer is read by tesseract (``vie``) when installed
+    ocr_pages: int = 30  # pages of one scanned PDF given to OCR
+    ocr_timeout: float = 120.0  # seconds per page
 
 
 @dataclass
@@ -105,8 +113,9 @@ class Text:
 
 
 def _clean(text: str, limits: Limits) -> str:
-    text = fix_legacy(unicodedata.normalize("NFC", text))
-    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    # Line by line: a document may mix a legacy font (its body in .VnTime) with Unicode (a header).
+    lines = [fix_legacy(re.sub(r"[ \t\u00a0]+", " ", line).strip())
+             for line in unicodedata.normalize("NFC", text).splitlines()]  # fmt: skip
     out = "\n".join(line for line in lines if line)
     return out[: limits.max_chars]
 
@@ -135,8 +144,57 @@ def _pdf(data: bytes, limits: Limits) -> Text:
             break
     text = _clean("\n".join(parts), limits)
     if not text.strip():
-        return Text(None, "no text layer", pages)  # scanned: images only
+        # Scanned: images only. OCR when tesseract and its Vietnamese data are installed.
+        if limits.ocr and ocr_available():
+            read = _ocr(reader, limits)
+            if read is not None:
+                return Text(read.text, read.how, pages)
+        return Text(None, "no text layer", pages)
     return Text(text, "pypdf", pages)
+
+
+@functools.cache
+def ocr_available() -> bool:
+    """Whether ``tesseract`` is on the PATH with the ``vie`` language data (Debian:
+    ``tesseract-ocr tesseract-ocr-vie``)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("tesseract")
+    if exe is None:
+        return False
+    try:
+        out = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "vie" in out.stdout.split()
+
+
+def _ocr(reader: object, limits: Limits) -> Text | None:
+    """The text tesseract reads in the images of a scanned PDF's pages (None: nothing read)."""
+    import subprocess
+
+    parts: list[str] = []
+    for page in list(reader.pages)[: limits.ocr_pages]:  # type: ignore[attr-defined]
+        try:
+            images = list(page.images)
+        except Exception:  # noqa: BLE001 - pypdf raises many kinds on a broken image
+            continue
+        for image in images:
+            try:
+                buf = io.BytesIO()
+                image.image.save(buf, format="PNG")
+            except Exception:  # noqa: BLE001 - an image Pillow cannot decode is skipped
+                continue
+            try:
+                out = subprocess.run(["tesseract", "stdin", "stdout", "-l", "vie"], input=buf.getvalue(),
+                                     capture_output=True, timeout=limits.ocr_timeout)  # fmt: skip
+            except (OSError, subprocess.SubprocessError):
+                continue
+            if out.returncode == 0:
+                parts.append(out.stdout.decode("utf-8", "replace"))
+    text = _clean("\n".join(parts), limits)
+    return Text(text, "ocr: tesseract vie") if text.strip() else None
 
 
 def _inflated(data: bytes) -> int:
@@ -161,6 +219,33 @@ def _docx(data: bytes, limits: Limits) -> Text:
     return Text(text or None, "python-docx")
 
 
+def _zip(data: bytes, limits: Limits) -> Text:
+    """The documents inside a ZIP (PDF, DOCX), each under its name; never one nested ZIP more."""
+    try:
+        if _inflated(data) > limits.max_inflated:
+            return Text(None, f"refused: inflates past {limits.max_inflated // 2**20} MB")
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            members = [i for i in z.infolist() if not i.is_dir()][: limits.max_members]
+            parts, hows = [], []
+            for info in members:
+                inner = z.read(info)
+                kind = sniff(inner)
+                if kind == "application/pdf":
+                    got = _pdf(inner, limits)
+                elif kind.endswith("wordprocessingml.document"):
+                    got = _docx(inner, limits)
+                else:
+                    continue
+                if got.text:
+                    parts.append(f"[{unicodedata.normalize('NFC', info.filename)}]\n{got.text}")
+                    hows.append(got.how)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+        return Text(None, f"refused: not a readable ZIP ({type(exc).__name__})")
+    if not parts:
+        return Text(None, "not extracted: no PDF or DOCX with text inside the ZIP")
+    return Text("\n\n".join(parts)[: limits.max_chars], "zip: " + ", ".join(sorted(set(hows))))
+
+
 def extract_text(data: bytes, limits: Limits | None = None) -> Text:
     """The text of a document, by what its bytes are."""
     limits = limits or Limits()
@@ -169,6 +254,8 @@ def extract_text(data: bytes, limits: Limits | None = None) -> Text:
         return _pdf(data, limits)
     if kind.endswith("wordprocessingml.document"):
         return _docx(data, limits)
+    if kind == "application/zip":
+        return _zip(data, limits)
     if kind == "application/x-ole-storage":
         return Text(None, "not extracted: legacy Word/Excel (no maintained permissive converter)")
     return Text(None, f"not extracted: {kind}")
@@ -222,11 +309,65 @@ def links_in(body_html: str, base: str) -> list[tuple[str, str | None]]:
         return []
     out: dict[str, str | None] = {}
     for a in root.iter("a"):
-        href = (a.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
-            continue
-        url = urljoin(base, href).split("#", 1)[0]
-        if is_attachment_link(url) and url not in out:
-            text = " ".join(a.text_content().split()) or None
-            out[url] = text
+        _add_link(out, a, base)
     return list(out.items())
+
+
+# A block of attachments outside the body: by its class or id ("attach", "dinh-kem", "file-kem"), or
+# under a heading that names it ("File đính kèm", "Tải văn bản").
+_BLOCK_NAME = re.compile(r"attach|dinh[-_ ]?kem|tep[-_ ]?kem|file[-_ ]?kem|file[-_ ]?dinh", re.IGNORECASE)
+_BLOCK_HEADING = re.compile(r"^\W*(?:(?:file|tệp|tập tin|văn bản|tài liệu)\s+đính kèm|tải văn bản|tải về|"
+                            r"đính kèm)\W*$", re.IGNORECASE)  # fmt: skip
+_DOC_HINT = re.compile(r"\.(?:pdf|docx?|xlsx?|od[ts]|zip|rar)\b", re.IGNORECASE)
+_BLOCK_MAX_TEXT = 3000  # a "block" holding more text is a page region, not an attachment list
+
+
+def block_links(page: str, base: str, selector: str | None = None) -> list[tuple[str, str | None]]:
+    """(absolute URL, link text) of the documents in a page's attachment block, outside the
+    body: the elements ``selector`` matches (a profile's ``article.attachments``), else blocks
+    named or headed as attachments. Pages with no link to a document are not parsed."""
+    if not page or not _DOC_HINT.search(page):
+        return []
+    from archiver.extract.html import lxml_select, lxml_tree
+
+    root = lxml_tree(page)
+    if root is None:
+        return []
+    if selector:
+        blocks = lxml_select(root, selector) or []
+    else:
+        blocks = []
+        for el in root.iter():
+            if not isinstance(el.tag, str) or el.tag in ("html", "body", "a", "script", "style"):
+                continue
+            if _BLOCK_NAME.search(f"{el.get('class') or ''} {el.get('id') or ''}"):
+                blocks.append(el)
+            elif el.tag in ("h2", "h3", "h4", "h5", "strong", "b", "span", "p", "div", "label", "legend") and \
+                    len(el) <= 1 and _BLOCK_HEADING.match(" ".join(el.text_content().split())):  # fmt: skip
+                if el.getparent() is not None:
+                    blocks.append(el.getparent())
+    out: dict[str, str | None] = {}
+    for block in blocks:
+        if len(block.text_content()) > _BLOCK_MAX_TEXT and not selector:
+            continue
+        for a in block.iter("a"):
+            _add_link(out, a, base)
+    return list(out.items())
+
+
+def _add_link(out: dict[str, str | None], a: object, base: str) -> None:
+    href = (a.get("href") or "").strip()  # type: ignore[attr-defined]
+    if not href or href.startswith(("#", "javascript:", "mailto:")):
+        return
+    url = urljoin(base, href).split("#", 1)[0]
+    if is_attachment_link(url) and url not in out:
+        out[url] = " ".join(a.text_content().split()) or None  # type: ignore[attr-defined]
+
+
+def document_hosts(profile: object, settings: object) -> frozenset[str]:
+    """Hosts besides the portal's own whose documents a crawl fetches: the profile's
+    ``attachment_hosts`` and the ``ARCHIVER_ATTACHMENT_HOSTS`` setting (comma-separated)."""
+    listed = list(profile.get("attachment_hosts", ()) or ())  # type: ignore[attr-defined]
+    raw = settings.get("ARCHIVER_ATTACHMENT_HOSTS") or ""  # type: ignore[attr-defined]
+    listed += raw if isinstance(raw, list | tuple) else [h for h in str(raw).split(",")]
+    return frozenset(h.strip().lower() for h in listed if h and h.strip())

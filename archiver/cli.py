@@ -453,7 +453,8 @@ def demo(db: str, site: Path | None) -> None:
     with Archive(db, create=False) as archive:
         total = archive.count("articles")
         click.echo(f"\nThe archive {db} holds {total} demo articles, "
-                   f"{archive.count('article_revisions')} revisions, {archive.count('view_counts')} view observations.")  # fmt: skip
+                   f"{archive.count('article_revisions')} revisions, {archive.count('view_counts')} view observations, "
+                   f"{archive.count('attachments')} attached documents.")  # fmt: skip
         q1 = "SELECT category, count(*) AS articles FROM articles WHERE portal='demo' GROUP BY category ORDER BY 2 DESC"
         q2 = ("SELECT substr(published,1,10) AS published, views, title FROM articles WHERE portal='demo' "
               "AND views IS NOT NULL ORDER BY views DESC LIMIT 3")  # fmt: skip

@@ -228,7 +228,7 @@ def parse_overrides(pairs: tuple[str, ...] | list[str]) -> dict[str, Any]:
 
 
 # Settings whose value is one of a few words.
-CHOICES = {"ARCHIVER_WARC_COMPRESSOR": COMPRESSORS}
+CHOICES = {"ARCHIVER_WARC_COMPRESSOR": COMPRESSORS, "ARCHIVER_ATTACHMENT_OCR": ("auto", "off")}
 
 
 def user_agent(contact_url: str) -> str:
@@ -300,6 +300,7 @@ def plan_for(writer: Writer, profile: Profile, settings: Settings) -> Plan:
         known=archive.known_urls(profile.slug),
         revisit=[] if full else archive.recent_urls(profile.slug, since),
         walked_before=archive.had_complete_walk(profile.slug),
+        documents=set() if full else archive.attachment_urls(),
     )
 
 

@@ -5,7 +5,10 @@
 127.0.0.1 on a free port. The snapshot is committed under ``data/demo/site``;
 ``tests/test_demo.py`` checks that it equals what ``build_site`` writes.
 
-Regenerate: ``python -m archiver.demo data/demo``.
+Regenerate: ``python -m archiver.demo data/demo``. The documents the articles link to (PDF and
+DOCX under ``site/van-ban/``) are committed too; ``python -m archiver.demo data/demo --documents``
+writes them again (it needs fpdf2 and the DejaVu font: ``pip install -e '.[test]'``, Debian's
+``fonts-dejavu-core``).
 """
 
 from __future__ import annotations
@@ -52,6 +55,95 @@ SENTENCES = [
     "Sở Kế hoạch và Đầu tư được giao chủ trì, tham mưu triển khai và báo cáo kết quả định kỳ.",
     "Người dân phấn khởi khi các công trình giao thông nông thôn được đưa vào sử dụng đúng tiến độ.",
 ]  # fmt: skip
+
+
+@dataclass
+class DemoDocument:
+    """A document the demo's articles link to, and what the archive must read out of it."""
+
+    path: str
+    link_text: str
+    articles: list[int]  # ids of the articles linking to it
+    lines: list[str]
+    doc_number: str | None
+    doc_date: str | None
+    unique: str  # words that appear in this document and nowhere in the articles
+    where: str = "block"  # "body": a link in the article's body; "block": its "File đính kèm" block
+    legacy: bool = False  # a PDF whose body (after its Unicode heading) is in TCVN3 (.VnTime) font encoding
+
+    @property
+    def kind(self) -> str:
+        return self.path.rsplit(".", 1)[1]
+
+
+def documents() -> list[DemoDocument]:
+    """The demo's documents: one decree every article links to in its body, a directive in the
+    first article's attachment block, a report whose text layer is TCVN3, and a plan (DOCX) in
+    the attachment block of every tenth article."""
+    head = ["ỦY BAN NHÂN DÂN TỈNH HẬU GIANG", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    docs = [
+        DemoDocument("/van-ban/qd-01.pdf", "Quyết định", [a.id for a in articles()],
+                     [*head, "Số: 125/QĐ-UBND", "Hậu Giang, ngày 05 tháng 01 năm 2021", "QUYẾT ĐỊNH",
+                      "Ban hành Quy chế làm việc của Ủy ban nhân dân tỉnh nhiệm kỳ 2021 - 2026",
+                      "Điều 1. Ban hành kèm theo Quyết định này Quy chế làm việc của Ủy ban nhân dân tỉnh.",
+                      "Điều 2. Quyết định này có hiệu lực kể từ ngày ký."],
+                     "125/QĐ-UBND", "2021-01-05", "nhiệm kỳ 2021 - 2026", where="body"),
+        DemoDocument("/van-ban/ct-04-ct-ubnd.pdf", "Chỉ thị số 04/CT-UBND ngày 18/3/2021", [1],
+                     [*head, "Số: 04/CT-UBND", "Hậu Giang, ngày 18 tháng 3 năm 2021", "CHỈ THỊ",
+                      "Về việc đẩy mạnh cải cách hành chính và lưu trữ điện tử hồ sơ công việc",
+                      "Thủ trưởng các sở, ban, ngành tỉnh tổ chức số hóa tài liệu lưu trữ, hoàn thành trước quý IV.",
+                      "Chủ tịch Ủy ban nhân dân các huyện, thị xã, thành phố chịu trách nhiệm thi hành Chỉ thị này."],
+                     "04/CT-UBND", "2021-03-18", "lưu trữ điện tử"),
+        DemoDocument("/van-ban/bc-12-bc-ubnd.pdf", "Báo cáo số 12/BC-UBND", [2],
+                     [*head, "Số: 12/BC-UBND", "Hậu Giang, ngày 20 tháng 6 năm 2021", "BÁO CÁO",
+                      "Tình hình quyết toán ngân sách sáu tháng đầu năm 2021",
+                      "Tổng thu ngân sách trên địa bàn đạt 2.450 tỷ đồng, bằng 52,1% dự toán."],
+                     "12/BC-UBND", "2021-06-20", "quyết toán", legacy=True),
+    ]
+    for a in articles():
+        if a.id % 10 == 5:
+            docs.append(DemoDocument(
+                f"/van-ban/kh-{a.id}-kh-ubnd.docx", f"Kế hoạch số {a.id}/KH-UBND", [a.id],
+                [*head, f"Số: {a.id}/KH-UBND", f"Hậu Giang, ngày {a.published[8:10]}/{a.published[5:7]}/{a.published[:4]}",
+                 "KẾ HOẠCH", f"Kiểm kê tài sản công tại {PLACES[a.id % 7]} năm {a.published[:4]}",
+                 "Các đơn vị hoàn thành kiểm kê tài sản công và gửi báo cáo về Sở Tài chính."],
+                f"{a.id}/KH-UBND", a.published[:10], "kiểm kê tài sản công"))  # fmt: skip
+    return docs
+
+
+def build_documents(directory: Path = DEMO_DIR) -> list[Path]:
+    """Write the demo's documents under ``directory/site`` (needs fpdf2 and the DejaVu font)."""
+    from datetime import UTC, datetime
+
+    import docx
+    from fpdf import FPDF
+
+    from archiver.normalize.legacy import to_tcvn3
+
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    written = []
+    for d in documents():
+        target = directory / "site" / d.path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if d.kind == "pdf":
+            pdf = FPDF()
+            pdf.set_creation_date(datetime(2021, 3, 18, tzinfo=UTC))
+            pdf.add_font("dejavu", fname=str(font))
+            pdf.set_font("dejavu", size=11)
+            pdf.add_page()
+            for i, line in enumerate(d.lines):
+                # TCVN3 puts "ư" at 0xAD, which fpdf2 takes for a soft hyphen: the body avoids it.
+                shown = to_tcvn3(line) if d.legacy and i >= 6 else line
+                pdf.multi_cell(0, 6, shown, new_x="LMARGIN", new_y="NEXT")
+            target.write_bytes(bytes(pdf.output()))
+        else:
+            doc = docx.Document()
+            doc.core_properties.created = doc.core_properties.modified = datetime(2021, 3, 18)
+            for line in d.lines:
+                doc.add_paragraph(line)
+            doc.save(str(target))
+        written.append(target)
+    return written
 
 
 @dataclass
@@ -156,6 +248,14 @@ def _breadcrumb(cat: str, name: str) -> str:
     )
 
 
+def _attachment_block(a: DemoArticle) -> str:
+    docs = [d for d in documents() if d.where == "block" and a.id in d.articles]
+    if not docs:
+        return ""
+    items = "".join(f'<li><a href="{d.path}">{html.escape(d.link_text)}</a></li>' for d in docs)
+    return f'<div class="file-dinh-kem"><h4>File đính kèm</h4><ul>{items}</ul></div>'
+
+
 def _article_page(a: DemoArticle, others: list[DemoArticle]) -> str:
     paras = list(a.paragraphs)
     body = [f"<p><strong>{html.escape(paras[0])}</strong></p>"]
@@ -190,7 +290,7 @@ def _article_page(a: DemoArticle, others: list[DemoArticle]) -> str:
 {chr(10).join(body)}
 {comments}
 </div>
-<div class="other-news"><h3>Các tin khác</h3><ul>{related}</ul></div>
+{_attachment_block(a)}<div class="other-news"><h3>Các tin khác</h3><ul>{related}</ul></div>
 </div>"""
     return _page(a.title, main)
 
@@ -266,6 +366,9 @@ def build_site(directory: Path = DEMO_DIR) -> dict:
         "listed_twice": cross.path,
         "not_articles": [NOT_FOUND_PATH],
         "listing_pages": sum(1 for k in files if k.endswith("index.html") and k != "/index.html"),
+        "documents": [
+            {k: v for k, v in asdict(d).items() if k not in ("lines", "legacy")} for d in documents()
+        ],
     }
     (directory / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
@@ -299,6 +402,9 @@ def server_url(server: ThreadingHTTPServer) -> str:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_DIR
+    args = [a for a in sys.argv[1:] if a != "--documents"]
+    out = Path(args[0]) if args else DEMO_DIR
     m = build_site(out)
     print(f"wrote {len(m['articles'])} articles under {out / 'site'}")
+    if "--documents" in sys.argv[1:]:
+        print(f"wrote {len(build_documents(out))} documents under {out / 'site' / 'van-ban'}")

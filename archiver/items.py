@@ -103,6 +103,8 @@ class Article:
     fetched_url: str | None = None
     fetched_at: str | None = None
     profile: str | None = None
+    # (URL, link text) of each document the article links to, in its body or its attachment block.
+    documents: list[tuple[str, str | None]] = field(default_factory=list)
     # Which selector or rule produced each field (``archiver extract`` shows it; not stored).
     rules: dict[str, str] = field(default_factory=dict)
 

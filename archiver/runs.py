@@ -56,6 +56,7 @@ class Plan:
     known: set[str] = field(default_factory=set)
     revisit: list[str] = field(default_factory=list)
     walked_before: bool = False
+    documents: set[str] = field(default_factory=set)  # URLs of the attachments the archive holds
 
 
 @dataclass

@@ -56,6 +56,17 @@ CANNED = {
         "FROM articles a JOIN article_revisions r ON r.article_seq = a.seq WHERE a.revision > 1 "
         "GROUP BY a.id ORDER BY last_version DESC",
     },
+    "documents": {
+        "title": "Attached documents (decrees, plans, reports) and the articles linking to them",
+        "description": "The latest version of each document; search its text with or without diacritics "
+        "(:q empty lists them all).",
+        "sql": "SELECT d.doc_number, d.doc_date, d.name_served, d.mime_sniffed, d.pages, d.bytes, d.text_how, d.url, "
+        "a.title AS article, a.url AS article_url FROM attachments d "
+        "JOIN article_attachments l ON l.url = d.url JOIN articles a ON a.id = l.article_id "
+        "WHERE d.version = (SELECT max(version) FROM attachments WHERE url = d.url) "
+        "AND (:q = '' OR d.id IN (SELECT rowid FROM attachments_fts WHERE attachments_fts MATCH archiver_fold(:q))) "
+        "ORDER BY d.doc_date DESC, d.url LIMIT 200",
+    },
 }
 
 

@@ -37,10 +37,19 @@ ARCHIVER_WARC_MAX_MB = 1000
 ARCHIVER_WARC_GZIP_LEVEL = 6
 # isal (ISA-L: several times faster) or zlib; both write standard gzip.
 ARCHIVER_WARC_COMPRESSOR = "isal"
-# Fetch the documents (PDF, Word, …) articles link to on the portal's hosts (issue 14: off by default
-# until the demo and the search carry them), each file at most this many MB.
-ARCHIVER_ATTACHMENTS_ENABLED = False
+# Fetch the documents (PDF, Word, …) articles link to on the portal's hosts (or an allowed document host),
+# each file at most this many MB.
+ARCHIVER_ATTACHMENTS_ENABLED = True
 ARCHIVER_ATTACHMENT_MAX_MB = 50.0
+# Per article: at most this many documents fetched, and this many MB in all (its files are fetched
+# one after another, each allowed what is left); 0 documents: no count cap.
+ARCHIVER_ATTACHMENTS_PER_ARTICLE = 20
+ARCHIVER_ATTACHMENTS_ARTICLE_MAX_MB = 200.0
+# Hosts besides the portal's own whose documents are fetched (comma-separated; a profile's
+# attachment_hosts adds its own), e.g. the province's document system.
+ARCHIVER_ATTACHMENT_HOSTS = ""
+# OCR of scanned PDFs: auto (tesseract with its Vietnamese data, when installed) or off.
+ARCHIVER_ATTACHMENT_OCR = "auto"
 # Origin of a mirror to fetch from instead of the portal's base_url (the demo, a local copy).
 # Stored URLs are still rewritten onto the portal's base_url. Empty: crawl the portal itself.
 ARCHIVER_BASE_URL = ""

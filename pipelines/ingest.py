@@ -8,10 +8,12 @@ site, its ingestor); this pipeline only adapts Scrapy's calls to it and counts i
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
+from archiver.attachments import document_hosts
 from archiver.items import AttachmentFile, AttachmentLink, Capture, FetchError, GoneArticle, WaybackCursor
 from archiver.provinces import MERGER_DAY
 from archiver.runs import Observation, RunCounts, Verdict, judge
@@ -55,33 +57,46 @@ class IngestPipeline:
             stats.inc_value("archiver/validate/ok")
             ctx.writer.add(ctx.run, outcome.item, pages=self._pages())
             if self.crawler.settings.getbool("ARCHIVER_ATTACHMENTS_ENABLED"):
-                self._attachments(getattr(outcome.item, "article", None))
+                self._attachments(outcome.extracted)
             return outcome.item
         if isinstance(item, GoneArticle | FetchError | WaybackCursor | AttachmentFile):
             ctx.writer.add(ctx.run, item, pages=self._pages())
         return item
 
     def _attachments(self, article: Any) -> None:
-        """The documents an article's body links to: each link recorded; each file on the
-        portal's hosts fetched once per run (the spider's page cap applies), off-portal ones not."""
-        from archiver.attachments import links_in
-
+        """The documents an article links to (its body and its attachment block): each link
+        recorded; each file on the portal's hosts (or an allowed document host) fetched once per
+        run, an article's files one after another within its caps; what an incremental run finds
+        stored already is not fetched again. Off-portal links are recorded, never fetched."""
         ctx, spider, stats = self.ctx, self.crawler.spider, self.crawler.stats
-        if article is None or spider is None or not hasattr(spider, "parse_attachment"):
+        if article is None or spider is None or not hasattr(spider, "next_attachment"):
             return
-        cap = int(self.crawler.settings.getfloat("ARCHIVER_ATTACHMENT_MAX_MB", 50) * 2**20)
-        for url, text in links_in(article.body_html or "", article.fetched_url or article.url):
-            target = ctx.site.to_fetch(url)
-            canonical = ctx.site.canonical(url) if target is not None else url
+        site, settings = ctx.site, self.crawler.settings
+        hosts = document_hosts(site.profile, settings)
+        per_article = settings.getint("ARCHIVER_ATTACHMENTS_PER_ARTICLE", 20)
+        queue: list[tuple[str, str, str | None]] = []
+        for url, text in article.documents:
+            target = site.to_fetch(url)
+            canonical = site.canonical(url) if target is not None else url
+            if target is None and urlsplit(url).netloc.lower() in hosts and urlsplit(url).scheme in ("http", "https"):
+                target = url  # the province's document system, allowed by name
             ctx.writer.add(ctx.run, AttachmentLink(article.canonical_url, canonical, text))
             if target is None:
                 stats.inc_value("archiver/attachments/offsite")
                 continue
             if canonical in spider.attachments_seen:
                 continue
+            if not spider.full and canonical in spider.known_documents:
+                stats.inc_value("archiver/attachments/known")
+                continue
+            if per_article and len(queue) >= per_article:
+                stats.inc_value("archiver/attachments/over_cap")
+                continue
             spider.attachments_seen.add(canonical)
-            req = spider.request(target, spider.parse_attachment, meta={
-                "kind": "attachment", "canonical": canonical, "link_text": text, "download_maxsize": cap})  # fmt: skip
+            queue.append((target, canonical, text))
+        if queue:
+            budget = int(settings.getfloat("ARCHIVER_ATTACHMENTS_ARTICLE_MAX_MB", 200) * 2**20)
+            req = spider.next_attachment(queue, budget)
             if req is not None:
                 self.crawler.engine.crawl(req)
 

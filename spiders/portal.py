@@ -97,6 +97,7 @@ class PortalSpider(scrapy.Spider):
         self.seen_links: set[str] = set()
         self.requested: set[str] = set()
         self.attachments_seen: set[str] = set()  # canonical URLs of documents requested in this run
+        self.known_documents: set[str] = set()  # documents the archive holds (an incremental run skips them)
         self.start_failures: list[tuple[str, str]] = []  # (kind of failure, description) of start pages
 
     @classmethod
@@ -125,6 +126,7 @@ class PortalSpider(scrapy.Spider):
         spider.fetch_origin = ctx.site.fetch_origin
         plan = ctx.plan
         spider.known = plan.known
+        spider.known_documents = plan.documents
         spider.revisit = [] if spider.full else plan.revisit
         if spider.full or not plan.walked_before:
             spider.stop_after = 0  # walk every listing page
@@ -293,18 +295,45 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("archiver/pages/redirected")
         yield capture_of(response, source="mirror" if self.site.is_mirror else "live")
 
+    def next_attachment(self, queue: list[tuple[str, str, str | None]], budget: int) -> scrapy.Request | None:
+        """The request for the next of an article's documents (``queue``: (URL to fetch, canonical
+        URL, link text)), allowed at most what is left of the article's ``budget`` of bytes; None
+        when the queue is done, the budget spent or the run's page cap reached."""
+        cap = int(self.crawler.settings.getfloat("ARCHIVER_ATTACHMENT_MAX_MB", 50) * 2**20)
+        while queue:
+            if budget <= 0:
+                self.crawler.stats.inc_value("archiver/attachments/over_cap", len(queue))
+                self.logger.warning("%s: %d document(s) not fetched: the article's documents passed "
+                                    "ARCHIVER_ATTACHMENTS_ARTICLE_MAX_MB", queue[0][1], len(queue))  # fmt: skip
+                for _, canonical, _ in queue:
+                    self.attachments_seen.discard(canonical)  # another article may still fetch it
+                return None
+            target, canonical, text = queue.pop(0)
+            req = self.request(target, self.parse_attachment, meta={
+                "kind": "attachment", "canonical": canonical, "link_text": text,
+                "download_maxsize": max(1, min(cap, budget)), "documents": queue, "budget": budget},
+                dont_filter=True)  # fmt: skip  (deduplicated by attachments_seen; a redirect may lead to a file fetched already)
+            if req is not None:
+                return req
+        return None
+
     def parse_attachment(self, response: Response) -> Iterator[Any]:
         """A document an article links to: what it is and says (``archiver.attachments``)."""
-        from archiver.attachments import describe
+        from archiver.attachments import Limits, describe
         from archiver.items import AttachmentFile
 
         self.crawler.stats.inc_value("archiver/pages/attachment")
         meta = response.meta
         header = response.headers.get
+        limits = Limits(ocr=self.crawler.settings.get("ARCHIVER_ATTACHMENT_OCR", "auto") != "off")
         row = describe(meta["canonical"], response.body, final_url=response.url, link_text=meta.get("link_text"),
                        content_type=(header("Content-Type") or b"").decode("latin-1") or None,
-                       content_disposition=(header("Content-Disposition") or b"").decode("latin-1") or None)  # fmt: skip
+                       content_disposition=(header("Content-Disposition") or b"").decode("latin-1") or None,
+                       limits=limits)  # fmt: skip
         yield AttachmentFile(row, (meta.get("archiver_warc") or {}).get("record_id"))
+        nxt = self.next_attachment(meta.get("documents") or [], int(meta.get("budget") or 0) - len(response.body))
+        if nxt is not None:
+            yield nxt
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = getattr(failure, "request", None)
@@ -321,6 +350,10 @@ class PortalSpider(scrapy.Spider):
         if request is not None and request.meta.get("start"):
             self.start_failures.append(_failure_kind(failure, request, reason))
         yield FetchError(url, status, reason, attempts)
+        if request is not None and request.meta.get("kind") == "attachment":
+            nxt = self.next_attachment(request.meta.get("documents") or [], int(request.meta.get("budget") or 0))
+            if nxt is not None:
+                yield nxt
         self.fetch_errors += 1
         if self.max_fetch_errors and self.fetch_errors >= self.max_fetch_errors and not self.stopping:
             pages = (stats.get_value("archiver/pages/listing") or 0) + (stats.get_value("archiver/pages/article") or 0)

@@ -47,6 +47,7 @@ class SafetyMiddleware:
         self.crawler = crawler
         self.allow_private = crawler.settings.getbool("ARCHIVER_ALLOW_PRIVATE")
         self.resolved: dict[str, list[str]] = {}
+        self.document_hosts: frozenset[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SafetyMiddleware:
@@ -68,10 +69,21 @@ class SafetyMiddleware:
             except OSError:
                 return []  # the download reports the DNS failure itself
 
+    def _document_host(self, ctx: Any, request: Request) -> bool:
+        """A document (and its redirects) on a host allowed for documents (``attachment_hosts``)."""
+        if request.meta.get("kind") != "attachment":
+            return False
+        if self.document_hosts is None:
+            from archiver.attachments import document_hosts
+
+            self.document_hosts = document_hosts(ctx.site.profile, self.crawler.settings)
+        return (urlsplit(request.url).netloc.lower() in self.document_hosts
+                and urlsplit(request.url).scheme in ("http", "https"))  # fmt: skip
+
     async def process_request(self, request: Request) -> None:
         ctx = getattr(self.crawler, "archiver", None)  # the portal's Site, given by the crawl runner
         url = request.url
-        if ctx is not None and not ctx.site.may_fetch(url):
+        if ctx is not None and not ctx.site.may_fetch(url) and not self._document_host(ctx, request):
             raise Refused(f"offsite: {urlsplit(url).netloc} is not a host of portal {ctx.site.portal}")
         allow = self.allow_private or bool(ctx is not None and ctx.site.profile.get("allow_private"))
         if allow:

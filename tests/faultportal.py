@@ -29,7 +29,12 @@ fault              what the server does
 ``hang``           article 2 answers after a minute (a download the crawl's timeout does not end soon)
 ``pager``          the first listing page of a category links to 10,000 listing pages
 ``deadlinks``      a category's pagination never ends, each page listing 4 fresh articles that 404
+``documents``      article 1's attachment block also links the hostile documents of ``HOSTILE``: a
+                   PDF claiming 5,000 pages, a ZIP inflating to 300 MB, a ``.pdf`` that is an HTML
+                   page, a document that 404s, one behind a redirect, and one off the portal
 =================  ==============================================================================
+
+The demo's own documents (``data/demo/site/van-ban/``) are always served, under the demo's paths.
 
 Articles 2, 4, 7 and 8 can never be fetched; article 5 is not an article. Every other article is
 reachable and must be archived exactly once.
@@ -70,6 +75,12 @@ def site(per_cat: int = PER_CAT) -> tuple[list[demo.DemoArticle], dict[str, byte
     return chosen, pages
 
 
+def hostile_block(extra: list[str] | tuple[str, ...] = ()) -> bytes:
+    links = [*HOSTILE.items(), *((u, "elsewhere") for u in extra)]
+    items = "".join(f'<li><a href="{p}">{what}</a></li>' for p, what in links)
+    return f'<div class="file-dinh-kem"><h4>Văn bản đính kèm</h4><ul>{items}</ul></div>'.encode()
+
+
 def article_no(n: int) -> demo.DemoArticle:
     """Article ``n`` (1-based) of the fault portal."""
     return site()[0][n - 1]
@@ -77,6 +88,51 @@ def article_no(n: int) -> demo.DemoArticle:
 
 def moved_path(a: demo.DemoArticle) -> str:
     return a.path.replace(".html", "-moi.html")
+
+
+HOSTILE = {
+    "/van-ban/bom-trang.pdf": "a PDF claiming 5,000 pages",
+    "/van-ban/bom-nen.zip": "a ZIP inflating to 300 MB",
+    "/van-ban/gia-mao.pdf": "an HTML page named .pdf",
+    "/van-ban/da-go.pdf": "404",
+    "/van-ban/cu/chi-thi.pdf": "302 to the demo's directive",
+    "http://127.0.0.2:9/van-ban/noi-khac.pdf": "off the portal",
+}
+
+
+@cache
+def page_bomb(pages: int = 5000) -> bytes:
+    """A PDF whose page tree lists one page ``pages`` times."""
+    kids = b" ".join([b"3 0 R"] * pages)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"]  # fmt: skip
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Root 1 0 R /Size 4 >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@cache
+def zip_bomb() -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("bao-cao.pdf", "w", force_zip64=True) as member:
+            chunk = b"\0" * 2**20
+            for _ in range(300):
+                member.write(chunk)
+    return out.getvalue()
+
+
+def demo_document(path: str) -> bytes | None:
+    target = demo.SITE_DIR / path.lstrip("/")
+    return target.read_bytes() if path.startswith("/van-ban/") and target.is_file() else None
 
 
 @cache
@@ -96,6 +152,7 @@ class FaultPortal(ThreadingHTTPServer):
         self.robots = b"User-agent: *\nDisallow: /admin/\n"
         self.requests: list[tuple[float, str, str]] = []  # (monotonic time, path, User-Agent) of each request
         self.hits: dict[str, int] = {}
+        self.document_links: list[str] = []  # further links of the "documents" block (another host)
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), Handler)
         threading.Thread(target=self.serve_forever, daemon=True, name="fault-portal").start()
@@ -161,6 +218,8 @@ class Handler(BaseHTTPRequestHandler):
         if "redirects" in f and path.startswith("/tin-tuc/chuyen-huong/buoc-"):
             hop = int(path.rsplit("-", 1)[1].split(".")[0])
             return self.redirect(302, article_no(6).path if hop >= 3 else f"/tin-tuc/chuyen-huong/buoc-{hop + 1}.html")
+        if path.startswith("/van-ban/"):
+            return self.document(path)
         k = by_path.get(path)
         if k is None:
             return self.send(404, b"<html><body><h1>404</h1></body></html>")
@@ -199,6 +258,8 @@ class Handler(BaseHTTPRequestHandler):
             body = body.replace(b'class="news-info"', b'class="tt-ngay-dang"')
         if k == 1 and "edited" in f:
             body = body.replace(b"</strong></p>", "</strong></p><p>Bổ sung: lịch tiếp dân thay đổi.</p>".encode(), 1)
+        if k == 1 and "documents" in f:
+            body = body.replace(b'<div class="other-news">', hostile_block(srv.document_links) + b'<div class="other-news">', 1)
         if k == 12 and "drip" in f:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -211,6 +272,23 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(0.1)
             return None
         return self.send(200, body)
+
+    def document(self, path: str) -> None:
+        if "documents" in self.server.faults:
+            if path == "/van-ban/bom-trang.pdf":
+                return self.send(200, page_bomb(), "application/pdf")
+            if path == "/van-ban/bom-nen.zip":
+                return self.send(200, zip_bomb(), "application/zip")
+            if path == "/van-ban/gia-mao.pdf":
+                return self.send(200, b"<!DOCTYPE html><html><body>Trang kh\xc3\xb4ng t\xe1\xbb\x93n t\xe1\xba\xa1i</body></html>",
+                                 "application/pdf")  # fmt: skip
+            if path == "/van-ban/cu/chi-thi.pdf":
+                return self.redirect(302, "/van-ban/ct-04-ct-ubnd.pdf")
+        data = demo_document(path)
+        if data is None:
+            return self.send(404, b"<html><body><h1>404</h1></body></html>")
+        ctype = "application/pdf" if path.endswith(".pdf") else "application/octet-stream"
+        return self.send(200, data, ctype, {"Content-Disposition": f'attachment; filename="{path.rsplit("/", 1)[1]}"'})
 
     def listing(self, path: str, n: int) -> None:
         srv = self.server

@@ -1,4 +1,4 @@
-"""Attachments (issue 14, first step): real-looking PDFs and DOCX made here with Vietnamese text
+"""Attachments (issue 14): real-looking PDFs and DOCX made here with Vietnamese text
 (one in TCVN3 font encoding, one image-only), and the hostile ones: too many pages, deep nesting,
 a ZIP bomb, an extension that lies."""
 
@@ -266,12 +266,12 @@ def test_a_crawl_keeps_the_documents_its_articles_link_to(docsite, tmp_path: Pat
     off = tmp_path / "off"
     off.mkdir()
     hits.clear()
-    r = crawl_docs(origin, off)  # attachments are off by default
+    r = crawl_docs(origin, off, "-s", "ARCHIVER_ATTACHMENTS_ENABLED=false")  # turned off: links only
     assert r.returncode == 0, r.stdout + r.stderr[-3000:]
     assert not [h for h in hits if h.startswith("/van-ban/")] and q(off / "a.db", "SELECT count(*) FROM attachments") == [(0,)]
 
     hits.clear()
-    r = crawl_docs(origin, tmp_path, "-s", "ARCHIVER_ATTACHMENTS_ENABLED=true")
+    r = crawl_docs(origin, tmp_path)  # on by default
     db = tmp_path / "a.db"
     assert q(db, "SELECT count(*) FROM articles") == [(2,)], r.stdout + r.stderr[-3000:]
     assert hits.count("/van-ban/ct-04.pdf") == 1  # linked from both articles, fetched once

@@ -97,6 +97,13 @@ def get_json(url: str) -> dict:
 
 def test_serve_datasette(db: Path) -> None:
     pytest.importorskip("datasette")
+    from archiver.attachments import describe
+    from tests.test_attachments import docx_bytes
+
+    with Archive(db) as a:  # a plan attached to the second article
+        doc = "https://www.haugiang.gov.vn/van-ban/kh-56.docx"
+        a.save_attachment(describe(doc, docx_bytes(["Kế hoạch số 56/KH-UBND ngày 2/3/2021 về kiểm kê tài sản công"])))
+        a.link_attachment(a.article_of_url("https://www.haugiang.gov.vn/tin-tuc/kinh-te/b-2.html") or "", doc, "Kế hoạch")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
@@ -120,6 +127,11 @@ def test_serve_datasette(db: Path) -> None:
         assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]
         canned = get_json(f"{base}/archive/articles_with_revisions.json?_shape=objects")
         assert [r["revision"] for r in canned["rows"]] == [2]
+        docs = get_json(f"{base}/archive/documents.json?q={quote('kiem ke')}&_shape=objects")
+        assert [(r["doc_number"], r["doc_date"], r["article"]) for r in docs["rows"]] == [
+            ("56/KH-UBND", "2021-03-02", "Đảng bộ tỉnh")]  # fmt: skip
+        assert get_json(f"{base}/archive/documents.json?q={quote('an ninh')}&_shape=objects")["rows"] == []
+        assert len(get_json(f"{base}/archive/documents.json?q=&_shape=objects")["rows"]) == 1
         meta = get_json(f"{base}/-/metadata.json")
         assert "diacritics" in meta["description"]
         assert meta["databases"]["archive"]["tables"]["attachments"]["description"].startswith("The documents behind")

@@ -68,6 +68,7 @@ NOT_RUN = {
     "bench.discover": "a benchmark (tests/test_discover.py asserts the same figures)",
     "bench.wayback": "a one-minute benchmark (tests/test_wayback.py covers the same paths)",
     "bench.crawl": "a ten-minute benchmark",
+    "bench.attachments": "a one-minute benchmark (tests/test_attachments_crawl.py covers the same paths)",
     "bench.stages": "needs a py-spy profile of a crawl",
     "bench.many": "a six-minute benchmark (tests/test_many_portals.py covers the same paths)",
     "archiver profile new https://": "reaches the real portal (tests/test_registry_profiles.py learns a local one)",

@@ -161,3 +161,31 @@ def test_the_demo_leaves_warc_files_warcio_accepts_one_response_per_page(crawled
     pages = rows(crawled, "SELECT pages AS n FROM crawl_runs ORDER BY id LIMIT 1")[0]["n"]
     responses = scalar(crawled, "SELECT count(*) AS n FROM captures WHERE run_id = 1 AND kind IN ('article', 'listing')")
     assert responses == pages == 76
+
+
+def test_the_demo_archives_its_documents_with_their_text(crawled: Path) -> None:
+    """Issue 14's done-when: every document the demo links to, once, with its text, number and
+    date; a word found only in a document finds its article; the export's files match their hashes."""
+    import hashlib
+    import json
+
+    docs = {BASE + d["path"]: d for d in MANIFEST["documents"]}
+    got = {r["url"]: r for r in rows(crawled, "SELECT * FROM attachments")}
+    assert set(got) == set(docs)
+    for url, d in docs.items():
+        r = got[url]
+        assert (r["doc_number"], r["doc_date"], r["version"]) == (d["doc_number"], d["doc_date"], 1), url
+        assert r["text"] and d["unique"] in r["text"], url
+        on_disk = (ROOT / "data" / "demo" / "site" / d["path"].lstrip("/")).read_bytes()
+        assert r["sha256"] == hashlib.sha256(on_disk).hexdigest() and r["bytes"] == len(on_disk)
+        linked = {x["url"] for x in rows(crawled, f"SELECT a.url FROM article_attachments l JOIN articles a ON "
+                                                  f"a.id = l.article_id WHERE l.url = '{url}'")}  # fmt: skip
+        by_id = {a["id"]: BASE + a["path"] for a in MANIFEST["articles"]}
+        assert linked == {by_id[i] for i in d["articles"]}, url
+    assert scalar(crawled, "SELECT count(*) AS n FROM captures WHERE kind = 'attachment'") == len(docs)
+    directive = next(d for d in MANIFEST["documents"] if d["doc_number"] == "04/CT-UBND")
+    assert not scalar(crawled, f"SELECT count(*) AS n FROM articles WHERE body_text LIKE '%{directive['unique']}%'")
+    found = archiver("search", directive["unique"], "--db", str(crawled), "--json")
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [h["url"] for h in hits] == [BASE + MANIFEST["articles"][0]["path"]], found.stdout + found.stderr
+    assert hits[0]["attachment"] == BASE + directive["path"]

@@ -233,6 +233,13 @@ def extract_article(
     if any(m.lower() in head for m in markers + DEFAULT_NOT_FOUND):
         art.body_text, art.body_html = "", ""
         art.rules["body"] = "a not-found marker: not an article"
+    if art.body_text:
+        from archiver.attachments import block_links, links_in
+
+        found = dict(links_in(art.body_html, url))
+        for link, shown in block_links(text, url, profile.get("article.attachments") if profile else None):
+            found.setdefault(link, shown)
+        art.documents = list(found.items())
     return art
 
 

@@ -63,6 +63,8 @@ KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "article.remove": (list, "CSS selectors removed from the body (toolbars, related lists)."),
     "article.stop_markers": (list, "Texts where the body ends (comment or related headings)."),
     "article.not_found_markers": (list, "Texts that mark an error page served with 200 OK."),
+    "article.attachments": (str, "CSS selector of the attachment block outside the body (\"File đính kèm\")."),
+    "attachment_hosts": (list, "Hosts besides the portal's own whose documents are fetched (the province's document system)."),
     # URLs
     "urls.article_pattern": (str, "Regular expression an article URL's path+query matches."),
     "urls.keep_params": (list, "Query parameters that identify an article; all others dropped."),

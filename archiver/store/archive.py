@@ -454,6 +454,10 @@ class Archive:
                           [values[c] for c in cols])  # fmt: skip
         return "updated" if last else "new"
 
+    def attachment_urls(self) -> set[str]:
+        """The URL of every document the archive holds a version of."""
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT url FROM attachments")}
+
     def article_of_url(self, url: str) -> str | None:
         """The id of the article reached under the canonical ``url``, if stored."""
         found = self.conn.execute("SELECT article_id FROM article_urls WHERE url = ?", (url,)).fetchone()
