@@ -135,18 +135,29 @@ def _check_writable_file(option: str, path: str) -> None:
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True,
               help="Print nothing when every portal is ok; the summary (and the log) when not. For cron.")  # fmt: skip
+@click.option("--redis", "redis_url", metavar="redis://HOST:PORT/DB",
+              help="Be one worker of a crawl over Redis: the queue is shared, `archiver ingest --redis` writes.")  # fmt: skip
+@click.option("--worker", "worker_name", metavar="NAME",
+              help="With --redis: this worker's name (its WARC directory; default host-pid).")  # fmt: skip
 def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, db: str, full: bool,
           max_pages: int | None, base_url: str | None, allow_private: bool, source: str | None, since: str | None,
           until: str | None, set_pairs: tuple[str, ...], log_file: str | None, log_level: str,
-          quiet: bool) -> None:  # fmt: skip
+          quiet: bool, redis_url: str | None, worker_name: str | None) -> None:  # fmt: skip
     """Crawl portals into the archive, incrementally unless --full. A portal is named by its
     slug, or given by its address (http://…): a portal with no profile is crawled by discovery
     (sitemaps, feeds, menus, listings and their pagination found on the site).
 
     Example: archiver crawl --all --db data/archive.db --log-file data/logs/crawl.log --quiet
 
-    Exit codes: 0 every portal ok, 1 some portal failed or degraded (or an article could not be
-    stored), 2 usage error, 75 another crawl holds the archive's lock.
+    With --redis the process is one worker of a crawl over many processes and machines: it
+    takes its requests from the portal run's shared queue, writes its own WARC files and sends
+    the rest to the writer (`archiver ingest --redis`); the writer records the runs.
+
+    Example: archiver crawl demo --redis redis://127.0.0.1:6379/0 --base-url http://127.0.0.1:8000 --allow-private
+
+    Exit codes: 0 every portal ok (a worker: it did its part), 1 some portal failed or degraded
+    (or an article could not be stored; a worker: Redis cannot be reached), 2 usage error, 75
+    another crawl holds the archive's lock.
     """
     import tempfile
 
@@ -203,6 +214,13 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
                for p in profiles}  # fmt: skip
     if log_file:
         _check_writable_file("--log-file", log_file)
+    if worker_name and not redis_url:
+        raise click.UsageError("--worker needs --redis")
+    if redis_url:
+        _crawl_worker(profiles, db, redis_url, worker_name, list(portal_slugs), base_url=base_url,
+                      max_pages=max_pages, log_level=log_level.upper(), overrides=overrides, full=full,
+                      log_file=log_file, source=source, quiet=quiet)  # fmt: skip
+        return
     captured = None
     if quiet and not log_file:
         # The log is kept aside and shown only if a portal is not ok: cron mails any output.
@@ -235,6 +253,84 @@ def crawl(portal_slugs: tuple[str, ...], crawl_all: bool, province: str | None, 
             click.echo(f"archiver: --log-file {log_file}: cannot append the summary ({exc.strerror})", err=True)
     if not all_ok:
         sys.exit(EXIT_FAILED)
+
+
+def _crawl_worker(profiles: list[Any], db: str, redis_url: str, worker: str | None, args: list[str], *,
+                  source: str | None, quiet: bool, **kw: Any) -> None:  # fmt: skip
+    """``crawl --redis``: this process is one worker of the portals' cluster runs."""
+    from archiver.cluster import check_url, check_worker_name
+    from archiver.worker import run_workers
+
+    try:
+        check_url(redis_url)
+        if worker:
+            check_worker_name(worker)
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    if source in ("wayback", "auto"):
+        raise click.UsageError("--source wayback/auto runs on one machine: the Wayback Machine's limits are per client")
+    try:
+        rows = run_workers(profiles, db, redis_url, args=args or None, worker=worker, **kw)
+    except ArchiverError as exc:
+        _fail(str(exc))
+    failed = [r for r in rows if r["status"] == "failed"]
+    if not quiet or failed:
+        for r in rows:
+            click.echo(f"{r['portal']}: worker {r['worker']} {'opened' if r['opened'] else 'joined'} cluster run "
+                       f"{r['run']}: {r['pages']} pages, {r['articles']} articles sent, {r['errors']} errors, "
+                       f"{r['requeued']} requeued; {r['status']} ({r['reason'] or 'finished'})")  # fmt: skip
+    if failed:
+        sys.exit(EXIT_FAILED)
+
+
+@main.command()
+@DB_OPTION
+@click.option("--redis", "redis_url", required=True, metavar="redis://HOST:PORT/DB", help="The cluster's Redis.")
+@click.option("--exit-when-idle", type=click.FloatRange(min=0), metavar="SECONDS",
+              help="End once no message has come, no run is open and no worker is alive for this long.")  # fmt: skip
+@click.option("-s", "--set", "set_pairs", multiple=True, metavar="NAME=VALUE", help="Override a setting (repeatable).")
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))  # fmt: skip
+def ingest(db: str, redis_url: str, exit_when_idle: float | None, set_pairs: tuple[str, ...], log_level: str) -> None:
+    """The one writer of a crawl over Redis: applies what the workers send to the archive, in
+    order and exactly once (a restart goes on where the last commit ended), records each portal's
+    run and closes it once every worker has left it; publishes what the archive holds for the
+    workers' incremental runs. Holds the archive's lock while it runs.
+
+    Example: archiver ingest --redis redis://127.0.0.1:6379/0 --db data/archive.db --exit-when-idle 30
+
+    Exit codes: 0 stopped (SIGTERM) or idle, 1 Redis cannot be reached or storing failed, 2 usage
+    error, 75 another process holds the archive's lock.
+    """
+    import logging
+
+    from archiver.cluster import check_url
+    from archiver.crawl import make_settings, parse_overrides
+    from archiver.ingester import ClusterIngester
+    from archiver.lock import ArchiveLock, LockHeld
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    if Path(db).is_dir():
+        raise click.UsageError(f"--db {db}: is a directory, not an archive file")
+    try:
+        check_url(redis_url)
+        settings = make_settings(db, overrides=parse_overrides(set_pairs))
+    except ArchiverError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    try:
+        with ArchiveLock(db):
+            writer = ClusterIngester(db, redis_url, batch_size=max(50, settings.getint("ARCHIVER_BATCH_SIZE", 50)),
+                                     revisit_days=settings.getint("ARCHIVER_REVISIT_DAYS", 14),
+                                     retry_for=settings.getfloat("ARCHIVER_STORE_RETRY_SECONDS", 300.0),
+                                     cache_mb=settings.getint("ARCHIVER_CACHE_MB", 256))  # fmt: skip
+            code = writer.run(exit_when_idle)
+    except LockHeld as exc:
+        _fail(str(exc), EXIT_LOCKED)
+    except ArchiverError as exc:
+        _fail(str(exc))
+    click.echo(f"{writer.messages} message(s) applied" + (f"; {writer.stop_reason}" if writer.stop_reason else ""),
+               err=True)  # fmt: skip
+    sys.exit(code)
 
 
 def _seen_gone(db: str) -> set[str]:
@@ -295,6 +391,10 @@ def runs(db: str, portal: str | None, limit: int, show_errors: bool, as_json: bo
         errors = {r["id"]: list(archive.query("SELECT url, status, error, attempts, stage FROM fetch_errors "
                                               "WHERE run_id = ? ORDER BY id", (r["id"],)))
                   for r in rows} if (show_errors or as_json) else {}  # fmt: skip
+        workers: dict[int, list[dict[str, Any]]] = {}
+        for w in archive.run_workers([r["id"] for r in rows]):
+            w.pop("stats", None)
+            workers.setdefault(w["run_id"], []).append(w)
     finally:
         archive.close()
     for r in rows:
@@ -302,7 +402,8 @@ def runs(db: str, portal: str | None, limit: int, show_errors: bool, as_json: bo
     if as_json:
         for r in rows:
             r["fill"] = json.loads(r["fill"]) if r.get("fill") else None
-            click.echo(json.dumps(r | {"fetch_errors": errors.get(r["id"], [])}, ensure_ascii=False))
+            click.echo(json.dumps(r | {"fetch_errors": errors.get(r["id"], []), "workers": workers.get(r["id"], [])},
+                                  ensure_ascii=False))  # fmt: skip
         return
     if not rows:
         click.echo(f"{db}: no crawl run recorded yet")
@@ -311,6 +412,9 @@ def runs(db: str, portal: str | None, limit: int, show_errors: bool, as_json: bo
     for r in rows:
         if r.get("reason"):
             click.echo(f"  run {r['id']} {r['portal']}: {r['reason']}")
+        for w in workers.get(r["id"], []):
+            click.echo(f"  run {r['id']} worker {w['worker']}: {w['status']}, {w['pages']} pages, {w['articles']} "
+                       f"articles, {w['errors']} errors (last heard {w['last_seen']})")  # fmt: skip
     if show_errors:
         for run_id, errs in errors.items():
             for e in errs:

@@ -50,6 +50,7 @@ class CrawlContext:
     ingestor: Ingestor
     warc: WarcStore | None = None
     own_writer: bool = False
+    cluster: Any = None  # a worker of a crawl over Redis (archiver.cluster.Cluster)
 
     def close_warc(self) -> None:
         """Close the portal's current WARC file (its records are flushed already)."""

@@ -36,6 +36,7 @@ class Ingested:
     extractor: str
     reason: str = "source"  # why a changed text is a new revision
     source: str = "live"  # the capture's source: a ``wayback`` capture may be older than what is stored
+    digest: str | None = None  # the capture's payload digest
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ class Ingestor:
             return out
         assert art.canonical_url is not None
         self.seen.add(self._key(art, capture))
-        out.item = Ingested(art, capture.record_id, self.extractor, self.reason(art, capture), capture.source)
+        out.item = Ingested(art, capture.record_id, self.extractor, self.reason(art, capture), capture.source,
+                            capture.payload_digest)  # fmt: skip
         return out
 
     @staticmethod

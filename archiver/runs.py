@@ -190,3 +190,39 @@ def judge(obs: Observation, counts: RunCounts, *, store_failure: str | None = No
     reasons += notes or []
     complete = status == "ok" and obs.close_reason == "finished" and not obs.capped and not obs.depth_cut
     return Verdict(status, "; ".join(reasons) or None, complete)
+
+
+def close_run(writer: Any, run: Any, profile: Any, stats: dict[str, Any], reason: str, *, state: str = "live",
+              detail: str | None = None, failure: str | None = None, discovery: dict[str, Any] | None = None,
+              notes: list[str] | None = None, warn: Any = None) -> Verdict:  # fmt: skip
+    """Judge a portal's run from its crawl's stats and what it committed, and write its final row
+    (the crawl pipeline at the end of a spider; the cluster's writer once every worker has left)."""
+    from archiver.provinces import MERGER_DAY
+
+    writer.flush(block=True)
+    obs = Observation.from_stats(stats, reason)
+    counts = RunCounts(**vars(run.counts))
+    counts.pages, counts.not_articles = obs.pages, obs.not_articles
+    notes = list(notes or [])
+    if run.after_merger:
+        note = (f"{run.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
+                f"{profile.province}, merged into {profile.new_unit}: still in use, or misdated?")  # fmt: skip
+        if warn is not None:
+            warn(note)
+        notes.append(note)
+    previous = None
+    if not writer.failed:
+        try:
+            previous = writer.archive.last_complete_run(run.portal)
+        except Exception:  # noqa: BLE001 - a read that fails only loses the comparison
+            previous = None
+    verdict = judge(obs, counts, store_failure=writer.failed, previous=previous, profile=profile, notes=notes)
+    if state == "moved" and not obs.pages:
+        verdict = Verdict("failed", f"the portal moved: {detail}", False)
+    elif failure and not writer.failed:
+        verdict = Verdict("interrupted" if failure.startswith("rate-limited") else "failed", failure, False)
+    if verdict.status != "ok" and warn is not None:
+        warn("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
+    writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill,
+                      discovery=discovery, state=(state, detail) if state != "unknown" else None)  # fmt: skip
+    return verdict

@@ -25,6 +25,14 @@ ARCHIVER_COMMIT_INTERVAL = 30.0
 # retried with backoff for this many seconds; then storing stops, the runs are failed, and what
 # was not stored is fetched again by the next run.
 ARCHIVER_STORE_RETRY_SECONDS = 300.0
+# A crawl over Redis (archiver crawl --redis, archiver ingest --redis): a worker whose lease is not
+# renewed for ARCHIVER_REDIS_LEASE_SECONDS is dead, and what it had in flight goes back to the queue;
+# a worker leaves a portal's run once its queue has been empty (and nothing in flight anywhere in
+# the cluster) for ARCHIVER_REDIS_IDLE_SECONDS; a worker waits at most ARCHIVER_REDIS_WAIT_SECONDS
+# for the writer to publish the archive's state.
+ARCHIVER_REDIS_LEASE_SECONDS = 30.0
+ARCHIVER_REDIS_IDLE_SECONDS = 10.0
+ARCHIVER_REDIS_WAIT_SECONDS = 60.0
 # Contact URL put into the User-Agent so that portal operators can reach the archive's operator.
 ARCHIVER_CONTACT_URL = "https://github.com/vn-portal-archiver/vn-portal-archiver"
 # Keep every response the crawler receives in WARC/1.1 files (see README "What is kept").

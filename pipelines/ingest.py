@@ -14,9 +14,9 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from archiver.attachments import document_hosts
+from archiver.cluster import claim
 from archiver.items import AttachmentFile, AttachmentLink, Capture, FetchError, GoneArticle, WaybackCursor
-from archiver.provinces import MERGER_DAY
-from archiver.runs import Observation, RunCounts, Verdict, judge
+from archiver.runs import close_run
 
 
 class IngestPipeline:
@@ -92,7 +92,8 @@ class IngestPipeline:
             if per_article and len(queue) >= per_article:
                 stats.inc_value("archiver/attachments/over_cap")
                 continue
-            spider.attachments_seen.add(canonical)
+            if not claim(spider.attachments_seen, canonical):
+                continue  # another worker of the run took it meanwhile
             queue.append((target, canonical, text))
         if queue:
             budget = int(settings.getfloat("ARCHIVER_ATTACHMENTS_ARTICLE_MAX_MB", 200) * 2**20)
@@ -104,35 +105,16 @@ class IngestPipeline:
         ctx = self.ctx
         if ctx is None or ctx.run.finished:
             return
-        writer, run = ctx.writer, ctx.run
-        writer.flush(block=True)
-        obs = Observation.from_stats(self.crawler.stats.get_stats(), reason)
-        counts = RunCounts(**vars(run.counts))
-        counts.pages, counts.not_articles = obs.pages, obs.not_articles
-        notes = []
-        if run.after_merger:
-            note = (f"{run.after_merger} new article(s) dated on or after {MERGER_DAY} on a portal of "
-                    f"{ctx.profile.province}, merged into {ctx.profile.new_unit}: still in use, or misdated?")  # fmt: skip
-            spider.logger.warning(note)
-            notes.append(note)
-        previous = None
-        if not writer.failed:
-            try:
-                previous = writer.archive.last_complete_run(run.portal)
-            except Exception:  # noqa: BLE001 - a read that fails only loses the comparison
-                previous = None
-        verdict = judge(obs, counts, store_failure=writer.failed, previous=previous, profile=ctx.profile, notes=notes)
         state, detail = spider.portal_state() if hasattr(spider, "portal_state") else ("live", None)
         failure = spider.discovery_failure() if hasattr(spider, "discovery_failure") else None
-        if state == "moved" and not obs.pages:
-            verdict = Verdict("failed", f"the portal moved: {detail}", False)
-        elif failure and not writer.failed:
-            verdict = Verdict("interrupted" if failure.startswith("rate-limited") else "failed", failure, False)
-        if verdict.status != "ok":
-            spider.logger.warning("%s: run %s: %s", run.portal, verdict.status, verdict.reason)
+        discovery = spider.discovery() if hasattr(spider, "discovery") else None
         ctx.close_warc()
-        writer.finish_run(run, counts, verdict.status, verdict.reason, verdict.complete, obs.extracted, obs.fill,
-                          discovery=spider.discovery() if hasattr(spider, "discovery") else None,
-                          state=(state, detail) if state != "unknown" else None)  # fmt: skip
+        if ctx.cluster is not None:
+            # A worker: the cluster's writer closes the run once every worker has left it.
+            ctx.writer.worker_done(ctx.run, self.crawler.stats.get_stats(), reason, state=state, detail=detail,
+                                   failure=failure, discovery=discovery)  # fmt: skip
+            return
+        close_run(ctx.writer, ctx.run, ctx.profile, self.crawler.stats.get_stats(), reason, state=state,
+                  detail=detail, failure=failure, discovery=discovery, warn=spider.logger.warning)  # fmt: skip
         if ctx.own_writer:
-            writer.close()
+            ctx.writer.close()

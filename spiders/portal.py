@@ -23,6 +23,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from archiver.cluster import claim
 from archiver.extract import extract_listing
 from archiver.items import Capture, FetchError, GoneArticle
 from archiver.normalize import parse_datetime
@@ -99,6 +100,9 @@ class PortalSpider(scrapy.Spider):
         self.attachments_seen: set[str] = set()  # canonical URLs of documents requested in this run
         self.known_documents: set[str] = set()  # documents the archive holds (an incremental run skips them)
         self.start_failures: list[tuple[str, str]] = []  # (kind of failure, description) of start pages
+        self.seeds = True  # this process requests the start pages (a worker: the one that opened the run)
+        self.cluster: Any = None  # a worker's handle on the cluster (archiver crawl --redis)
+        self.run_token = ""
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> PortalSpider:
@@ -130,6 +134,16 @@ class PortalSpider(scrapy.Spider):
         spider.revisit = [] if spider.full else plan.revisit
         if spider.full or not plan.walked_before:
             spider.stop_after = 0  # walk every listing page
+        if ctx.cluster is not None:
+            # A worker: what the run has requested and seen is shared by all its workers.
+            from spiders.cluster import SharedSet
+
+            run: Any = ctx.run  # an archiver.cluster.ClusterRun
+            spider.cluster, spider.run_token = ctx.cluster, run.token
+            spider.requested = SharedSet(ctx.cluster, run.token, "claimed")  # type: ignore[assignment]
+            spider.seen_links = SharedSet(ctx.cluster, run.token, "links")  # type: ignore[assignment]
+            spider.attachments_seen = SharedSet(ctx.cluster, run.token, "documents")  # type: ignore[assignment]
+            spider.seeds = run.opened
         return spider
 
     @property
@@ -145,6 +159,12 @@ class PortalSpider(scrapy.Spider):
 
     def spend(self) -> bool:
         """One page of the page cap; False once it is spent."""
+        if self.budget is not None and self.cluster is not None:
+            if not self.cluster.spend(self.run_token, self.budget):  # the cap holds for the whole run
+                self.capped = True
+                self.crawler.stats.inc_value("archiver/pages/over_cap")
+                return False
+            return True
         if self.budget is not None:
             if self.budget <= 0:
                 self.capped = True
@@ -162,6 +182,8 @@ class PortalSpider(scrapy.Spider):
 
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if not self.seeds:
+            return  # a worker that joined a run: its requests come from the shared queue
         for url in self.site.start_urls():
             self.requested.add(url)
             req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0},
@@ -215,17 +237,15 @@ class PortalSpider(scrapy.Spider):
             except ValueError:  # a URL that cannot be canonicalised is not followed
                 self.crawler.stats.inc_value("archiver/links/malformed")
                 continue
-            if canon not in self.seen_links:
-                self.seen_links.add(canon)
+            if claim(self.seen_links, canon):
                 new_in_run += 1
             if canon in self.known and not self.full:
                 self.crawler.stats.inc_value("archiver/links/known")
                 continue
             new_in_archive += 1
             url = self.site.on_origin(canon)  # canonicalised once per link
-            if url in self.requested:
+            if not claim(self.requested, url):
                 continue
-            self.requested.add(url)
             # The spider dedupes article requests itself; Scrapy's filter would also swallow the
             # second hop of a redirect loop, which must end as a recorded failure.
             req = self.article_request(url)
@@ -265,8 +285,9 @@ class PortalSpider(scrapy.Spider):
             if self.max_next and followed >= self.max_next:
                 self.crawler.stats.inc_value("archiver/listing/next_links_dropped")
                 continue
+            if not claim(self.requested, key):
+                continue  # another worker of the run took it meanwhile
             followed += 1
-            self.requested.add(key)
             req = self.request(target, self.parse_listing, cb_kwargs={"stale": stale, "empty": empty,
                                                                        "depth": depth + 1}, meta={"kind": "listing"})  # fmt: skip
             if req is not None:
@@ -368,3 +389,7 @@ class PortalSpider(scrapy.Spider):
             canon = self.site.canonical(url)
             if canon in self.known:
                 yield GoneArticle(self.portal, canon, status)
+        if self.cluster is not None:
+            from spiders.cluster import done
+
+            done(self.crawler, request)  # a failed fetch's errback is not seen by spider middlewares

@@ -156,6 +156,7 @@ class CrawlDelayRobotsMiddleware(RobotsTxtMiddleware):
         delay = self.delays[netloc]
         if not delay:
             return
+        request.meta["crawl_delay"] = delay  # the cluster's gate holds it for every worker
         from twisted.internet import reactor
         from twisted.internet.task import deferLater
 

@@ -199,6 +199,81 @@ class Archive:
         )  # fmt: skip
         self.conn.commit()
 
+    # -- the cluster's writer ------------------------------------------------------------------
+    def cluster_run(self, token: str) -> dict[str, Any] | None:
+        """The archive's run of a cluster run (its ``crawl_runs`` row), if opened already."""
+        row = self.conn.execute("SELECT r.* FROM cluster_runs c JOIN crawl_runs r ON r.id = c.run_id "
+                                "WHERE c.token = ?", (token,)).fetchone()  # fmt: skip
+        if row is None:
+            return None
+        cols = [d[0] for d in self.conn.execute("SELECT * FROM crawl_runs LIMIT 0").description]
+        return dict(zip(cols, row, strict=True))
+
+    def start_cluster_run(self, token: str, portal: str, base_url: str | None, mode: str) -> int:
+        """``start_run`` for a cluster run, its token kept with it in the same transaction."""
+        self.conn.execute(
+            "UPDATE crawl_runs SET status='killed', reason='the crawl process ended without closing the run' "
+            "WHERE portal=? AND status='running'",
+            (portal,),
+        )
+        cur = self.conn.execute(
+            "INSERT INTO crawl_runs (portal, started_at, base_url, status, mode) VALUES (?, ?, ?, 'running', ?)",
+            (portal, utcnow(), base_url, mode),
+        )
+        run_id = int(cur.lastrowid or 0)
+        self.conn.execute("INSERT INTO cluster_runs (token, run_id) VALUES (?, ?)", (token, run_id))
+        self.conn.commit()
+        return run_id
+
+    def stream_cursor(self, stream: str) -> str:
+        """The id of the last stream message whose rows are committed ("0-0": none)."""
+        row = self.conn.execute("SELECT last_id FROM cluster_cursor WHERE stream = ?", (stream,)).fetchone()
+        return str(row[0]) if row else "0-0"
+
+    def save_stream_cursor(self, stream: str, last_id: str) -> None:
+        """Inside the caller's transaction: the rows and the cursor commit together."""
+        self.conn.execute("INSERT INTO cluster_cursor (stream, last_id, updated_at) VALUES (?, ?, ?) "
+                          "ON CONFLICT(stream) DO UPDATE SET last_id=excluded.last_id, updated_at=excluded.updated_at",
+                          (stream, last_id, utcnow()))  # fmt: skip
+
+    def worker_status(self, run_id: int, worker: str, status: str, pages: int, articles: int, errors: int,
+                      reason: str | None = None, stats: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """A worker's progress in a run (inside the caller's transaction): its counts and its crawl
+        stats (what the writer judges the run by, kept across a restart of the writer)."""
+        now = utcnow()
+        self.conn.execute(
+            """INSERT INTO run_workers (run_id, worker, status, pages, articles, errors, reason, stats, first_seen,
+               last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id, worker) DO UPDATE SET
+               status=CASE WHEN run_workers.status = 'done' THEN 'done' ELSE excluded.status END,
+               pages=max(run_workers.pages, excluded.pages), articles=max(run_workers.articles, excluded.articles),
+               errors=max(run_workers.errors, excluded.errors), reason=coalesce(excluded.reason, run_workers.reason),
+               stats=coalesce(excluded.stats, run_workers.stats), last_seen=excluded.last_seen""",
+            (run_id, worker, status, pages, articles, errors, reason,
+             json.dumps(stats, sort_keys=True) if stats is not None else None, now, now),
+        )  # fmt: skip
+
+    def run_workers(self, run_ids: list[int]) -> list[dict[str, Any]]:
+        """The workers of cluster runs, by run."""
+        if not run_ids:
+            return []
+        marks = ",".join("?" * len(run_ids))
+        cur = self.conn.execute(f"SELECT * FROM run_workers WHERE run_id IN ({marks}) ORDER BY run_id, worker",
+                                run_ids)  # fmt: skip
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur]
+
+    def run_urls(self, run_id: int) -> set[str]:
+        """Canonical URLs of the articles a run stored (its ``last_run_id``)."""
+        return {r[0] for r in self.conn.execute("SELECT url FROM articles WHERE last_run_id = ?", (run_id,))}
+
+    def payload_index(self) -> list[tuple[str, str, str, str, str]]:
+        """(canonical URL, digest, record id, target URI, date) of each URL's last payload-holding
+        response record: what workers need to write revisit records."""
+        return [tuple(r) for r in self.conn.execute(  # type: ignore[misc]
+            "SELECT canonical_url, payload_digest, record_id, target_uri, fetched_at FROM captures WHERE id IN "
+            "(SELECT max(id) FROM captures WHERE canonical_url IS NOT NULL AND payload_digest IS NOT NULL "
+            "AND record_type = 'response' GROUP BY canonical_url)")]
+
     def record_discovery(self, run_id: int, discovery: dict[str, Any]) -> None:
         self.conn.execute("UPDATE crawl_runs SET discovery = ? WHERE id = ?",
                           (json.dumps(discovery, ensure_ascii=False, sort_keys=True), run_id))  # fmt: skip

@@ -275,6 +275,22 @@ def m010_attachment_search() -> list[str]:
     ]
 
 
+@migration
+def m011_cluster() -> list[str]:
+    """A crawl over many workers (``archiver crawl --redis``) and one writer (``archiver ingest
+    --redis``): which cluster run is which archive run, how far the writer has applied the
+    stream (committed with the rows it gave: a writer killed mid-batch applies nothing twice),
+    and each worker's progress in a run."""
+    return [
+        "CREATE TABLE cluster_runs (token TEXT PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES crawl_runs(id))",
+        "CREATE TABLE cluster_cursor (stream TEXT PRIMARY KEY, last_id TEXT NOT NULL, updated_at TEXT NOT NULL)",
+        """CREATE TABLE run_workers (run_id INTEGER NOT NULL REFERENCES crawl_runs(id), worker TEXT NOT NULL,
+            status TEXT NOT NULL, pages INTEGER NOT NULL DEFAULT 0, articles INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0, reason TEXT, stats TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            PRIMARY KEY (run_id, worker))""",
+    ]
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold

@@ -258,6 +258,7 @@ class Writer:
         return "store_error" if _is_article(item) else "noop"
 
     def _apply(self, run: Run, item: Any) -> str:
+        from archiver.cluster import WorkerStatus
         from archiver.ingest import Ingested, Reextracted
 
         if isinstance(item, Ingested):
@@ -289,6 +290,10 @@ class Writer:
             return "noop"
         if isinstance(item, AttachmentFile):
             self.archive.save_attachment(item.row, capture_id=self.archive.capture_id(item.record_id))
+            return "noop"
+        if isinstance(item, WorkerStatus):
+            self.archive.worker_status(run.id, item.worker, item.status, item.pages, item.articles, item.errors,
+                                       item.reason, item.stats)  # fmt: skip
             return "noop"
         if isinstance(item, FetchError):
             self.archive.record_errors(run.id, run.portal, [(item.url, item.status, item.error, item.attempts)])
