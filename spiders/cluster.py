@@ -174,12 +174,29 @@ class ClusterPolitenessMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ClusterPolitenessMiddleware:
-        return cls(crawler)
+        mw = cls(crawler)
+        # Whatever becomes of it (a response, a retry, a redirect, an error), a request leaves
+        # the downloader once: its place at the host is given up then.
+        crawler.signals.connect(mw.left, signal=signals.request_left_downloader)
+        crawler.signals.connect(mw.reached, signal=signals.request_reached_downloader)
+        return mw
+
+    def reached(self, request: Request, spider: Any = None) -> None:
+        """The gate spaces the starts: the local slot adds no delay of its own after it (its delay,
+        AutoThrottle's included, is what the gate reads in ``interval``)."""
+        engine = getattr(self.crawler, "engine", None)
+        slot = engine.downloader.slots.get(request.meta.get("download_slot")) if engine is not None else None
+        if slot is not None and not getattr(slot, "cluster_gated", False):
+            slot.download_delay = lambda: 0.0  # type: ignore[method-assign]
+            slot.cluster_gated = True
+
+    def left(self, request: Request, spider: Any = None) -> None:
+        self._release(request)
 
     def interval(self, request: Request) -> float:
         engine = getattr(self.crawler, "engine", None)
         delay = self.delay
-        slot_key = request.meta.get("download_slot") or urlsplit(request.url).netloc
+        slot_key = request.meta.get("download_slot") or urlsplit(request.url).hostname
         slot = engine.downloader.slots.get(slot_key) if engine is not None and engine.downloader else None
         if slot is not None:
             delay = max(delay, float(getattr(slot, "delay", 0.0) or 0.0))
@@ -210,12 +227,8 @@ class ClusterPolitenessMiddleware:
         if held:
             _ctx(self.crawler).cluster.release(*held)
 
-    def process_response(self, request: Request, response: Any, spider: Any = None) -> Any:
-        self._release(request)
-        return response
-
     def process_exception(self, request: Request, exception: BaseException, spider: Any = None) -> None:
-        self._release(request)
+        self._release(request)  # a later middleware refused it: it never reached the downloader
 
 
 class ClusterWorker:
