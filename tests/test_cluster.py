@@ -367,3 +367,24 @@ def test_the_gate_spaces_requests_to_a_host_for_everyone(fresh_redis) -> None:
     assert a.gate("h:1", 0.5, 2, "a|2", 10) > 0  # two running: the concurrency is full
     a.release("h:1", "a|1")
     assert a.gate("h:1", 0.5, 2, "a|2", 10) == 0
+
+
+def test_the_readme_distributed_section_runs_as_written(tmp_path) -> None:
+    """The README's "On one machine" block, verbatim, in a fresh directory shaped like a clone."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### On one machine", 1)[1]
+    script = re.search(r"```bash\n(.*?)```", section, flags=re.S).group(1)  # type: ignore[union-attr]
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "demo").symlink_to(ROOT / "data" / "demo")
+    env = {k: v for k, v in os.environ.items() if k not in ("ARCHIVER_DB", "ARCHIVER_PORTALS_DIR")}
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=240)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    db = tmp_path / "data" / "cluster.db"
+    assert q(db, "SELECT count(*) FROM articles")[0][0] == len(demo.articles())
+    assert q(db, "SELECT status FROM crawl_runs") == [("ok",)]
+    assert "worker w3" in result.stdout
+    assert {w for (w,) in q(db, "SELECT worker FROM run_workers")} == {"w1", "w2", "w3"}

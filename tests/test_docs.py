@@ -74,6 +74,7 @@ NOT_RUN = {
     "archiver profile new https://": "reaches the real portal (tests/test_registry_profiles.py learns a local one)",
     "archiver profile check soctrang": "needs the profile that example writes",
     "make ": "the two commands are what CI runs",
+    "archiver ingest --redis": "needs a Redis (tests/test_cluster.py runs the README's distributed section as written)",
     "archiver import-warc": "needs a WARC made by another tool (tests/test_offline.py makes one with wget and imports it)",
 }
 
