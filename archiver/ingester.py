@@ -261,6 +261,8 @@ class ClusterIngester:
             given = self.cluster.requeue_dead(token)
             if given:
                 log.warning("cluster run %s: %d request(s) of a dead worker given back to the queue", token, given)
+            if token not in self.runs:
+                self.restore(token)  # opened before this writer started: it closes it all the same
         for token, run in list(self.runs.items()):
             if run.run.finished:
                 self.runs.pop(token)

@@ -200,6 +200,8 @@ def text_lines_without_captions(body: Tag) -> list[str]:
     """The body's paragraphs (``block_lines``) with its image captions left out."""
     import copy
 
+    if not caption_elements(body):
+        return block_lines(body)  # nothing to leave out: no copy (a copy is quadratic in bs4 on deep trees)
     clone = copy.copy(body)
     for cap in caption_elements(clone):
         cap.decompose()
