@@ -8,7 +8,7 @@ The site is the generated portal (``tests/gensite.py``, ~170 KB pages) answering
 whole cluster: more workers help only where one process is short of CPU, not of the server's
 limits). Each crawl is ``--full`` into a new archive; the cluster's time runs from starting the
 writer to its exit (``--exit-when-idle 1``, after the workers left, minus that second and the
-workers' idle wait). Every run must store the site's every article.
+workers' idle wait). Every run must store the articles the single process stores.
 
 Memory: ``--entries`` requests as a worker queues them (scrapy-redis' pickled request dicts,
 with the in-flight copy the same size while fetched) and as many seen URLs (the duplicate

@@ -70,6 +70,7 @@ NOT_RUN = {
     "bench.crawl": "a ten-minute benchmark",
     "bench.attachments": "a one-minute benchmark (tests/test_attachments_crawl.py covers the same paths)",
     "bench.stages": "needs a py-spy profile of a crawl",
+    "bench.cluster": "a three-minute benchmark (tests/test_cluster.py covers the same paths)",
     "bench.many": "a six-minute benchmark (tests/test_many_portals.py covers the same paths)",
     "archiver profile new https://": "reaches the real portal (tests/test_registry_profiles.py learns a local one)",
     "archiver profile check soctrang": "needs the profile that example writes",
