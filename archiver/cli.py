@@ -885,7 +885,8 @@ def show(ref: str, db: str, as_json: bool) -> None:
 
 @main.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "parquet"]), required=True, help="Output format.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="File to write (its directory is created); - writes CSV or JSONL to stdout, without a card.")  # fmt: skip
 @DB_OPTION
 @filter_options
 @click.option("--fields", help="Comma-separated fields (default: all but body_html).")
@@ -900,6 +901,24 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
     """
     from archiver.export import export
 
+    if output == "-":
+        if attachments_dir:
+            raise click.UsageError("--attachments needs -o FILE (the manifest names the export)")
+        from archiver.export import export_to_stream
+
+        archive = _open(db)
+        try:
+            wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+            n = export_to_stream(archive, fmt, sys.stdout.buffer, _filters(portal_slugs, province, since, until,
+                                                                           category), wanted)  # fmt: skip
+        except ArchiverError as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except BrokenPipeError:
+            sys.exit(0)  # `| head`: the reader had enough
+        finally:
+            archive.close()
+        click.echo(f"wrote {n} articles to stdout (no dataset card: write to a file for one)", err=True)
+        return
     archive = _open(db)
     try:
         wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None

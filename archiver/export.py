@@ -110,6 +110,28 @@ def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path
 WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}
 
 
+def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fields: list[str] | None = None) -> int:
+    """``-o -``: the selected articles as CSV or JSONL written to ``out`` (a binary stream, stdout),
+    from one read snapshot; no dataset card (there is no file to put it beside). Returns the count."""
+    if fmt not in ("csv", "jsonl"):
+        raise ArchiverError(f"-o -: {fmt} is not a stream format; write Parquet to a file")
+    fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
+    with tempfile.TemporaryDirectory(prefix="archiver-export-") as tmp:
+        data = Path(tmp) / f"export.{fmt}"
+        conn = archive.conn
+        if conn.in_transaction:
+            conn.commit()
+        conn.execute("BEGIN")
+        try:
+            count = WRITERS[fmt](iter_articles(conn, filters, fields), fields, data)
+        finally:
+            conn.rollback()
+        with open(data, "rb") as fh:
+            shutil.copyfileobj(fh, out)
+    out.flush()
+    return count
+
+
 def export(
     archive: Archive, fmt: str, path: str | Path, filters: Filters, fields: list[str] | None = None
 ) -> dict[str, Any]:

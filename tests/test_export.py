@@ -124,3 +124,28 @@ def test_bad_export_arguments(archive: Archive, tmp_path: Path) -> None:
     # a missing directory is created, as a researcher expects of -o data/exports/x.csv
     export(archive, "csv", tmp_path / "exports" / "x.csv", Filters())
     assert (tmp_path / "exports" / "x.csv").exists()
+
+
+def test_export_to_stdout_writes_the_rows_and_no_file(archive: Archive, tmp_path: Path) -> None:
+    import io
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from archiver.export import export_to_stream
+
+    buf = io.BytesIO()
+    n = export_to_stream(archive, "jsonl", buf, Filters(portals=["haugiang"]), ["id", "title"])
+    rows = [json.loads(line) for line in buf.getvalue().decode("utf-8").splitlines()]
+    assert n == len(rows) > 0 and all(set(r) == {"id", "title"} for r in rows)
+    with pytest.raises(ArchiverError):
+        export_to_stream(archive, "parquet", io.BytesIO(), Filters())
+    db = archive.path
+    archive.close()
+    env = dict(os.environ)
+    result = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "--format", "csv", "-o", "-", "--db",
+                             str(db)], cwd=tmp_path, env=env, capture_output=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("utf-8-sig").splitlines()[0].startswith("id,")
+    assert not (tmp_path / "-").exists() and b"to stdout" in result.stderr
