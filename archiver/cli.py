@@ -890,10 +890,12 @@ def show(ref: str, db: str, as_json: bool) -> None:
 @DB_OPTION
 @filter_options
 @click.option("--fields", help="Comma-separated fields (default: all but body_html).")
+@click.option("--no-csv-guard", "no_guard", is_flag=True,
+              help="CSV: keep cells as stored (no ' before =, +, -, @): for tools that are not spreadsheets.")  # fmt: skip
 @click.option("--attachments", "attachments_dir", type=click.Path(file_okay=False),
               help="Also write the documents the articles link to into this directory, with manifest.csv/.json.")
 def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], province: str | None,
-               since: str | None, until: str | None, category: str | None, fields: str | None,
+               since: str | None, until: str | None, category: str | None, fields: str | None, no_guard: bool,
                attachments_dir: str | None) -> None:  # fmt: skip
     """Export articles to CSV, JSONL or Parquet, with a dataset card (.card.md, .card.json) beside it.
 
@@ -910,7 +912,7 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
         try:
             wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
             n = export_to_stream(archive, fmt, sys.stdout.buffer, _filters(portal_slugs, province, since, until,
-                                                                           category), wanted)  # fmt: skip
+                                                                           category), wanted, guard=not no_guard)  # fmt: skip
         except ArchiverError as exc:
             _fail(str(exc), EXIT_USAGE)
         except BrokenPipeError:
@@ -922,7 +924,8 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
     archive = _open(db)
     try:
         wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-        card = export(archive, fmt, output, _filters(portal_slugs, province, since, until, category), wanted)
+        card = export(archive, fmt, output, _filters(portal_slugs, province, since, until, category), wanted,
+                      guard=not no_guard)  # fmt: skip
         files = None
         if attachments_dir:
             from archiver.export import export_attachments

@@ -50,13 +50,13 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) -> int:
+def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, guard: bool = True) -> int:
     n = 0
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(fields)
         for row in rows:
-            writer.writerow([neutralise(v) for v in row])
+            writer.writerow([neutralise(v) for v in row] if guard else list(row))
             n += 1
     return n
 
@@ -110,7 +110,17 @@ def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path
 WRITERS = {"csv": _write_csv, "jsonl": _write_jsonl, "parquet": _write_parquet}
 
 
-def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fields: list[str] | None = None) -> int:
+def _writer(fmt: str, guard: bool) -> Any:
+    """The format's writer; CSV without the formula guard when ``guard`` is off (``--no-csv-guard``)."""
+    if fmt == "csv" and not guard:
+        from functools import partial
+
+        return partial(_write_csv, guard=False)
+    return WRITERS[fmt]
+
+
+def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fields: list[str] | None = None,
+                     *, guard: bool = True) -> int:  # fmt: skip
     """``-o -``: the selected articles as CSV or JSONL written to ``out`` (a binary stream, stdout),
     from one read snapshot; no dataset card (there is no file to put it beside). Returns the count."""
     if fmt not in ("csv", "jsonl"):
@@ -123,7 +133,7 @@ def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fie
             conn.commit()
         conn.execute("BEGIN")
         try:
-            count = WRITERS[fmt](iter_articles(conn, filters, fields), fields, data)
+            count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
         finally:
             conn.rollback()
         with open(data, "rb") as fh:
@@ -133,7 +143,8 @@ def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fie
 
 
 def export(
-    archive: Archive, fmt: str, path: str | Path, filters: Filters, fields: list[str] | None = None
+    archive: Archive, fmt: str, path: str | Path, filters: Filters, fields: list[str] | None = None, *,
+    guard: bool = True,
 ) -> dict[str, Any]:
     """Write the selected articles to ``path`` and its dataset cards; return the card's data."""
     if fmt not in WRITERS:
@@ -159,8 +170,10 @@ def export(
             conn.commit()
         conn.execute("BEGIN")  # one snapshot for the rows and the card's counts
         try:
-            count = WRITERS[fmt](iter_articles(conn, filters, fields), fields, data)
+            count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
             card = dataset_card(archive, fmt, path, filters, fields, count)
+            if fmt == "csv":
+                card["csv_formula_guard"] = guard
         finally:
             conn.rollback()
         card["sha256"], card["bytes"] = _digest(data)
@@ -285,6 +298,10 @@ def write_card(card: dict[str, Any], path: Path) -> None:
         )
     if card.get("sha256"):
         lines += ["", f"SHA-256 of `{card['file']}`: `{card['sha256']}` ({card['bytes']} bytes)."]
+    if "csv_formula_guard" in card:
+        lines += ["", "Cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`) are prefixed with `'`."
+                  if card["csv_formula_guard"] else "Cells are as stored: no formula guard (`--no-csv-guard`); "
+                  "do not open this file in a spreadsheet."]
     lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
     lines += [f"| `{k}` | {v} |" for k, v in card["fields"].items()]
     lines += ["", "## How to cite", "", card["how_to_cite"], "", card["licence_note"], ""]

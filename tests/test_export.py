@@ -149,3 +149,21 @@ def test_export_to_stdout_writes_the_rows_and_no_file(archive: Archive, tmp_path
     assert result.returncode == 0, result.stderr
     assert result.stdout.decode("utf-8-sig").splitlines()[0].startswith("id,")
     assert not (tmp_path / "-").exists() and b"to stdout" in result.stderr
+
+
+def test_no_csv_guard_keeps_cells_as_stored_and_the_card_says_so(archive: Archive, tmp_path: Path) -> None:
+    import io
+
+    from archiver.export import export_to_stream
+
+    with Archive(archive.path) as a:
+        a.conn.execute("UPDATE articles SET title = '=1+1 ' || title")
+        a.conn.commit()
+    guarded, raw = io.BytesIO(), io.BytesIO()
+    export_to_stream(archive, "csv", guarded, Filters(), ["title"])
+    export_to_stream(archive, "csv", raw, Filters(), ["title"], guard=False)
+    assert all(line.startswith("'=1+1") for line in guarded.getvalue().decode("utf-8-sig").splitlines()[1:])
+    assert all(line.startswith("=1+1") for line in raw.getvalue().decode("utf-8-sig").splitlines()[1:])
+    card = export(archive, "csv", tmp_path / "raw.csv", Filters(), ["title"], guard=False)
+    assert card["csv_formula_guard"] is False
+    assert "no formula guard" in (tmp_path / "raw.csv.card.md").read_text(encoding="utf-8")
