@@ -30,7 +30,11 @@ TABLES = {
     "attachments": "The documents behind the news (decrees, plans, reports): one row per version of each file, with "
     "its type as served and as sniffed, SHA-256, document number and date, text and how it was read.",
     "article_attachments": "Which article links to which document (a document can belong to many articles).",
+    "run_workers": "A crawl over Redis: each worker's part in a portal's run (active, done, lost), pages, articles.",
+    "cluster_runs": "A crawl over Redis: which archive run each cluster run is.",
 }
+# Bookkeeping a visitor has no use for: hidden from the table list (still reachable by URL and SQL).
+HIDDEN = ("_migrations", "articles_fts", "attachments_fts", "cluster_cursor")
 CANNED = {
     "search": {
         "title": "Search, with or without diacritics",
@@ -90,7 +94,7 @@ def metadata(db_name: str) -> dict[str, Any]:
                                       "facets": ["portal", "province", "new_unit", "category", "year"],
                                       "sort_desc": "published", **search, "fts_pk": "article_rowid"},
                     **{t: {"description": d} for t, d in TABLES.items() if t not in ("articles", "article_index")},
-                    "articles_fts": {"hidden": True},
+                    **{t: {"hidden": True} for t in HIDDEN},
                 },
                 "queries": CANNED,
             }

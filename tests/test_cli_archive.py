@@ -160,3 +160,12 @@ def test_a_huge_search_query_is_refused_at_once(db: Path, query: str) -> None:
     code, out = run("search", query, "--db", str(db))
     assert code == 2 and "at most" in out
     assert len(out.strip().splitlines()) == 1
+
+
+def test_bookkeeping_tables_are_hidden_from_visitors() -> None:
+    from archiver.serve import HIDDEN, metadata
+
+    tables = metadata("archive")["databases"]["archive"]["tables"]
+    assert tables["_migrations"] == {"hidden": True} and tables["cluster_cursor"] == {"hidden": True}
+    assert "_migrations" in HIDDEN and not tables["article_index"].get("hidden")
+    assert tables["run_workers"]["description"]
