@@ -74,26 +74,50 @@ def _write_jsonl(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) 
 PARQUET_TYPES = {"views": "int64", "revision": "int64"}
 
 
+def _instant(value: str | None) -> datetime | None:
+    """An ISO 8601 date-time with its offset, as an aware datetime in UTC (None if not one)."""
+    if not value:
+        return None
+    try:
+        got = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return got.astimezone(UTC) if got.tzinfo is not None else None
+
+
 def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, batch: int = 5000) -> int:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise ArchiverError("Parquet export needs pyarrow: pip install 'vn-portal-archiver[parquet]'") from None
+    utc = pa.timestamp("us", tz="UTC")
     types = {"int64": pa.int64(), "string": pa.string()}
-    columns = [pa.field(f, types[PARQUET_TYPES.get(f, "string")]) for f in fields]
+    stamps = {f for f in ("first_seen", "last_seen") if f in fields}  # instants (UTC), typed as such
+    columns = [pa.field(f, utc if f in stamps else types[PARQUET_TYPES.get(f, "string")]) for f in fields]
     if "published" in fields:
+        # The printed date stays as text (a day, or a time with +07:00); beside it the day, and the
+        # instant in UTC when the page shows a time (none when it shows a day only: never guessed).
         columns.append(pa.field("published_date", pa.date32()))
-    schema = pa.schema(columns)
+        columns.append(pa.field("published_utc", utc))
+    schema = pa.schema(columns, metadata={
+        "source": "vn-portal-archiver",
+        "published": "as the page printed it (ISO 8601; +07:00 when a time is shown, a plain date when not)",
+        "published_utc": "the same instant in UTC, when the page shows a time; null for a date alone",
+        "first_seen,last_seen": "when the archive first and last saw the article (UTC)"})  # fmt: skip
     pub = fields.index("published") if "published" in fields else None
+    stamp_at = [fields.index(f) for f in sorted(stamps)]
     n = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         chunk: list[tuple[Any, ...]] = []
 
         def flush() -> None:
             cols = [list(c) for c in zip(*chunk, strict=True)] if chunk else [[] for _ in fields]
+            for i in stamp_at:
+                cols[i] = [_instant(v) for v in cols[i]]
             if pub is not None:
                 cols.append([datetime.fromisoformat(v[:10]).date() if v else None for v in cols[pub]])
+                cols.append([_instant(v) if v and "T" in v else None for v in cols[pub]])
             writer.write_table(pa.Table.from_arrays(cols, schema=schema))
 
         for row in rows:

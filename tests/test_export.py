@@ -167,3 +167,18 @@ def test_no_csv_guard_keeps_cells_as_stored_and_the_card_says_so(archive: Archiv
     card = export(archive, "csv", tmp_path / "raw.csv", Filters(), ["title"], guard=False)
     assert card["csv_formula_guard"] is False
     assert "no formula guard" in (tmp_path / "raw.csv.card.md").read_text(encoding="utf-8")
+
+
+def test_parquet_has_the_instant_in_utc_beside_the_printed_date(archive: Archive, tmp_path: Path) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "t.parquet"
+    export(archive, "parquet", out, Filters(province="Cần Thơ"), ["url", "published", "first_seen", "last_seen"])
+    table = pq.read_table(out)
+    assert str(table.schema.field("published_utc").type) == "timestamp[us, tz=UTC]"
+    assert str(table.schema.field("first_seen").type) == "timestamp[us, tz=UTC]"
+    rows = {r["published"]: r for r in table.to_pylist()}
+    timed = rows["2022-01-02T10:15:00+07:00"]
+    assert timed["published_utc"].isoformat() == "2022-01-02T03:15:00+00:00"
+    assert rows["2021-03-23"]["published_utc"] is None  # a day alone is no instant: not guessed
+    assert all(r["first_seen"] is not None and r["first_seen"].tzinfo is not None for r in rows.values())
+    assert table.schema.metadata[b"source"] == b"vn-portal-archiver" and b"published_utc" in table.schema.metadata
