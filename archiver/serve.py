@@ -76,14 +76,14 @@ CANNED = {
 
 def metadata(db_name: str) -> dict[str, Any]:
     cols = dict(EXPORT_FIELDS)
-    # The table search box takes words without diacritics (the index is folded); the canned query
+    # The table search box folds what it is given (the archiver_fold plugin, as the CLI); the canned query
     # "search" folds what it is given, diacritics or not.
     search = {"fts_table": "articles_fts", "searchmode": "escaped"}
     return {
         "title": "Vietnamese provincial government news archive",
         "description": "Articles of provincial portals, normalised and deduplicated, with their revisions and "
         "view counts. Search with or without diacritics with the canned query 'search' (bao ve an ninh, Đảng); "
-        "the tables' search box takes words without diacritics (bao ve, dang).",
+        "the tables' search box too (bao ve or bảo vệ, dang or Đảng).",
         "source": "vn-portal-archiver",
         "databases": {
             db_name: {

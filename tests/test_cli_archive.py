@@ -121,6 +121,10 @@ def test_serve_datasette(db: Path) -> None:
         assert {f for f in hits["facet_results"]} >= {"province", "year"}
         hits = get_json(f"{base}/archive/article_index.json?_search=dang&_shape=objects")
         assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]
+        from urllib.parse import quote as _q
+
+        hits = get_json(f"{base}/archive/article_index.json?_search={_q('Đảng')}&_shape=objects")
+        assert [r["title"] for r in hits["rows"]] == ["Đảng bộ tỉnh"]  # the box folds as the CLI does
         from urllib.parse import quote
 
         hits = get_json(f"{base}/archive/search.json?q={quote('Đảng bộ')}&_shape=objects")
@@ -169,3 +173,42 @@ def test_bookkeeping_tables_are_hidden_from_visitors() -> None:
     assert tables["_migrations"] == {"hidden": True} and tables["cluster_cursor"] == {"hidden": True}
     assert "_migrations" in HIDDEN and not tables["article_index"].get("hidden")
     assert tables["run_workers"]["description"]
+
+
+def test_stopping_serve_stops_its_datasette(db: Path) -> None:
+    """SIGTERM to `archiver serve` ends the Datasette it started: no server left running alone."""
+    import os
+    import signal
+
+    pytest.importorskip("datasette")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        for _ in range(150):
+            try:
+                get_json(f"http://127.0.0.1:{port}/-/versions.json")
+                break
+            except OSError:
+                time.sleep(0.2)
+        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+        assert children, "archiver serve runs Datasette as its child"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        for _ in range(50):
+            alive = [c for c in children if Path(f"/proc/{c}").exists()
+                     and "Z" not in Path(f"/proc/{c}/stat").read_text().split(")")[-1][:3]]  # fmt: skip
+            if not alive:
+                break
+            time.sleep(0.1)
+        assert not alive, f"Datasette still running after SIGTERM: {alive}"
+        with pytest.raises(OSError):
+            get_json(f"http://127.0.0.1:{port}/-/versions.json")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for c in locals().get("children", []):
+            try:
+                os.kill(c, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
