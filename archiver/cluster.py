@@ -33,7 +33,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -286,9 +286,6 @@ class Cluster:
         pipe.sadd(WORKERS, self.worker)
         pipe.execute()
 
-    def alive(self, worker: str) -> bool:
-        return bool(self.redis.exists(lease_key(worker)))
-
     def leave(self) -> None:
         """This worker is gone (a clean exit): its lease ends now."""
         self.redis.delete(lease_key(self.worker))
@@ -442,9 +439,6 @@ class ClusterArchive:
     def last_complete_run(self, portal: str) -> dict[str, Any] | None:
         return self.cluster.last_complete_run(portal)
 
-    def query(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
-        return []
-
 
 class RemoteWriter:
     """A worker's stand-in for the archive's ``Writer``: items become messages in the stream,
@@ -468,7 +462,6 @@ class RemoteWriter:
         self.before_commit: list[Callable[[], None]] = []
         self.last_commit = clock()
         self.failing_since: float | None = None
-        self.sent = 0
 
     def message(self, kind: str, run: ClusterRun, data: Any, **extra: str) -> None:
         self.pending.append({"k": kind, "r": run.token, "w": self.cluster.worker, "p": run.portal,
@@ -521,7 +514,6 @@ class RemoteWriter:
                     return False
                 time.sleep(1.0)
                 continue
-            self.sent += len(self.pending)
             self.pending, self.done = [], {}
             self.last_commit = self.clock()
             self.failing_since = None

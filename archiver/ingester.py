@@ -222,8 +222,8 @@ class ClusterIngester:
             return
         profile = get_portal(slug)
         self.writer._blocking(lambda: self.archive.upsert_portal(profile))
-        run_id = self.writer._blocking(lambda: self.archive.start_cluster_run(
-            token, slug, meta.get("base_url"), meta.get("mode") or "full"))  # fmt: skip
+        run_id = self.writer._blocking(lambda: self.archive.start_run(
+            slug, meta.get("base_url"), meta.get("mode") or "full", token=token))  # fmt: skip
         run = Run(int(run_id), slug, getattr(profile, "province", None))
         self.writer.runs[run.id] = run
         self.runs[token] = self._open_run(token, run, profile, worker)

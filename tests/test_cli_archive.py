@@ -10,6 +10,7 @@ import time
 import urllib.request
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -95,6 +96,19 @@ def get_json(url: str) -> dict:
         return json.loads(r.read())
 
 
+def start_serve(db: Path, port: int, **popen: Any) -> subprocess.Popen[bytes]:
+    """`archiver serve` on ``port``, once it answers (at most 30 s)."""
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
+                            **popen)  # fmt: skip
+    for _ in range(150):
+        try:
+            get_json(f"http://127.0.0.1:{port}/-/versions.json")
+            break
+        except OSError:
+            time.sleep(0.2)
+    return proc
+
+
 def test_serve_datasette(db: Path) -> None:
     pytest.importorskip("datasette")
     from archiver.attachments import describe
@@ -105,16 +119,9 @@ def test_serve_datasette(db: Path) -> None:
         a.save_attachment(describe(doc, docx_bytes(["Kế hoạch số 56/KH-UBND ngày 2/3/2021 về kiểm kê tài sản công"])))
         a.link_attachment(a.article_of_url("https://www.haugiang.gov.vn/tin-tuc/kinh-te/b-2.html") or "", doc, "Kế hoạch")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = start_serve(db, port, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                get_json(f"{base}/-/versions.json")
-                break
-            except OSError:
-                time.sleep(0.2)
         hits = get_json(f"{base}/archive/article_index.json?_search=bao+ve&_shape=objects&_facet=province&_facet=year")
         assert [r["title"] for r in hits["rows"]] == ["Bảo vệ an ninh"]
         assert hits["rows"][0]["new_unit"] == "thành phố Cần Thơ"
@@ -182,15 +189,8 @@ def test_stopping_serve_stops_its_datasette(db: Path) -> None:
 
     pytest.importorskip("datasette")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "serve", "--db", str(db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    proc = start_serve(db, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(150):
-            try:
-                get_json(f"http://127.0.0.1:{port}/-/versions.json")
-                break
-            except OSError:
-                time.sleep(0.2)
         children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
         assert children, "archiver serve runs Datasette as its child"
         proc.send_signal(signal.SIGTERM)

@@ -173,7 +173,9 @@ class Archive:
         )  # fmt: skip
         self.conn.commit()
 
-    def start_run(self, portal: str, base_url: str | None = None, mode: str = "full") -> int:
+    def start_run(self, portal: str, base_url: str | None = None, mode: str = "full", token: str | None = None) -> int:
+        """A ``running`` row for the portal's new run (committed at once). ``token``: the run is a
+        cluster run (a crawl over Redis), its token kept with it in the same transaction."""
         # A run still marked running was killed (the caller holds the archive's lock).
         self.conn.execute(
             "UPDATE crawl_runs SET status='killed', reason='the crawl process ended without closing the run' "
@@ -184,8 +186,11 @@ class Archive:
             "INSERT INTO crawl_runs (portal, started_at, base_url, status, mode) VALUES (?, ?, ?, 'running', ?)",
             (portal, utcnow(), base_url, mode),
         )
+        run_id = int(cur.lastrowid or 0)
+        if token is not None:
+            self.conn.execute("INSERT INTO cluster_runs (token, run_id) VALUES (?, ?)", (token, run_id))
         self.conn.commit()
-        return int(cur.lastrowid or 0)
+        return run_id
 
     def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None,
                    complete: bool = False, extracted: int = 0, fill: dict[str, int] | None = None) -> None:  # fmt: skip
@@ -208,22 +213,6 @@ class Archive:
             return None
         cols = [d[0] for d in self.conn.execute("SELECT * FROM crawl_runs LIMIT 0").description]
         return dict(zip(cols, row, strict=True))
-
-    def start_cluster_run(self, token: str, portal: str, base_url: str | None, mode: str) -> int:
-        """``start_run`` for a cluster run, its token kept with it in the same transaction."""
-        self.conn.execute(
-            "UPDATE crawl_runs SET status='killed', reason='the crawl process ended without closing the run' "
-            "WHERE portal=? AND status='running'",
-            (portal,),
-        )
-        cur = self.conn.execute(
-            "INSERT INTO crawl_runs (portal, started_at, base_url, status, mode) VALUES (?, ?, ?, 'running', ?)",
-            (portal, utcnow(), base_url, mode),
-        )
-        run_id = int(cur.lastrowid or 0)
-        self.conn.execute("INSERT INTO cluster_runs (token, run_id) VALUES (?, ?)", (token, run_id))
-        self.conn.commit()
-        return run_id
 
     def stream_cursor(self, stream: str) -> str:
         """The id of the last stream message whose rows are committed ("0-0": none)."""
