@@ -150,6 +150,26 @@ local f = ARGV[1] .. '|' .. ARGV[2] .. '|' .. r[2]
 redis.call('HSET', KEYS[2], f, r[1])
 return {f, r[1]}
 """
+# Queue a request and make its claims in one step: the run's duplicate filter (ARGV[1], a
+# fingerprint, or '' for a request never filtered) and its shared sets (ARGV[5..]: mode, part,
+# value): a worker killed between a claim and the push would leave a URL claimed that nobody
+# fetches. Refused when the fingerprint was seen (0) or when every 'claim' value was taken
+# already (-1: another worker queued it); 'add' values are added whatever they were.
+ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 0 end
+local claims, taken = 0, 0
+for i = 5, #ARGV, 3 do
+  if ARGV[i] == 'claim' then
+    claims = claims + 1
+    taken = taken + redis.call('SISMEMBER', ARGV[4] .. ARGV[i + 1], ARGV[i + 2])
+  end
+end
+if claims > 0 and taken == claims then return -1 end
+if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
+for i = 5, #ARGV, 3 do redis.call('SADD', ARGV[4] .. ARGV[i + 1], ARGV[i + 2]) end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
 # Give back to the queue every request in flight whose worker's lease has ended.
 REQUEUE = """
 local n = 0
@@ -329,6 +349,32 @@ class Cluster:
         if not got:
             return None
         return _s(got[0]), got[1]
+
+    def enqueue(self, token: str, data: bytes, score: float, fingerprint: str = "",
+                claims: list[tuple[str, str, str]] | tuple[()] = ()) -> int:  # fmt: skip
+        """Queue an encoded request with its claims (mode ``claim``/``add``, part, value), in one
+        step: 1 queued, 0 refused by the duplicate filter, -1 every claim taken already."""
+        args: list[Any] = [fingerprint, score, data, run_key(token) + ":"]
+        for mode, part, value in claims:
+            args += [mode, part, value]
+        return int(self.script("ENQUEUE")(keys=[run_key(token, "requests"), run_key(token, "dupefilter")], args=args))
+
+    def seeded(self, token: str) -> None:
+        """The run's start pages are all queued (by its opener or by a worker that took over)."""
+        self.redis.set(run_key(token, "seeded"), self.worker)
+
+    def is_seeded(self, token: str) -> bool:
+        return bool(self.redis.exists(run_key(token, "seeded")))
+
+    def take_over_seeding(self, token: str) -> bool:
+        """True (once per run) when the run's opener died before its start pages were all queued:
+        this worker queues them (what was queued already is refused by the claims)."""
+        if self.redis.exists(run_key(token, "seeded")):
+            return False
+        opener = _s(self.redis.hget(run_key(token), "opened_by") or "")
+        if not opener or opener == self.worker or self.redis.exists(lease_key(opener)):
+            return False
+        return bool(self.redis.set(run_key(token, "seeded"), f"{self.worker} (after {opener})", nx=True))
 
     def requeue_dead(self, token: str, also: str = "") -> int:
         """Give back to the queue what dead workers (and ``also``) had in flight."""

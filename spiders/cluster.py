@@ -35,6 +35,7 @@ from archiver.cluster import run_key
 log = logging.getLogger(__name__)
 
 INFLIGHT = "cluster_inflight"  # meta: the request's field in the run's in-flight hash
+CLAIMS = "cluster_claims"  # meta: the claims made in Redis when the request is queued
 
 
 def _ctx(crawler: Any) -> Any:
@@ -44,23 +45,55 @@ def _ctx(crawler: Any) -> Any:
     return ctx
 
 
-class SharedSet:
-    """A set of strings shared by a run's workers (a Redis set); ``claim`` is atomic."""
+class Claims:
+    """The claims a worker's spider has made since its last request (``SharedSet(deferred=True)``):
+    they travel with the request they are for and are made in Redis in the step that queues it
+    (``Cluster.enqueue``), so that no URL is ever claimed without being queued."""
 
-    def __init__(self, cluster: Any, token: str, part: str) -> None:
-        self.cluster, self.token, self.part = cluster, token, part
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, str, str]] = []
+
+    def take(self) -> list[tuple[str, str, str]]:
+        taken, self.pending = self.pending, []
+        return taken
+
+
+class SharedSet:
+    """A set of strings shared by a run's workers (a Redis set). ``claim`` is atomic; a deferred
+    set's claims are made when the request they came with is queued (``Claims``), and the
+    worker remembers them meanwhile."""
+
+    def __init__(self, cluster: Any, token: str, part: str, claims: Claims | None = None) -> None:
+        self.cluster, self.token, self.part, self.claims = cluster, token, part, claims
+        self.local: set[str] = set()
+
+    def _defer(self, mode: str, value: str) -> None:
+        assert self.claims is not None
+        self.local.add(value)
+        self.claims.pending.append((mode, self.part, value))
 
     def claim(self, value: str) -> bool:
-        return self.cluster.claim(self.token, self.part, value)
+        if self.claims is None:
+            return self.cluster.claim(self.token, self.part, value)
+        if value in self:
+            return False
+        self._defer("claim", value)
+        return True
 
     def add(self, value: str) -> None:
-        self.cluster.claim(self.token, self.part, value)
+        if self.claims is None:
+            self.cluster.claim(self.token, self.part, value)
+        elif value not in self.local:
+            self._defer("add", value)
 
     def discard(self, value: str) -> None:
+        self.local.discard(value)
+        if self.claims is not None:
+            self.claims.pending = [c for c in self.claims.pending if c[1:] != (self.part, value)]
         self.cluster.unclaim(self.token, self.part, value)
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, str) and self.cluster.has(self.token, self.part, value)
+        return isinstance(value, str) and (value in self.local or self.cluster.has(self.token, self.part, value))
 
     def __len__(self) -> int:
         return int(self.cluster.redis.scard(run_key(self.token, self.part)))
@@ -106,13 +139,17 @@ class ClusterScheduler(Scheduler):
         # A redirect or a retry of a request taken from the queue carries its field in flight:
         # once the new request is queued, the old one is done.
         parent = request.meta.pop(INFLIGHT, None)
-        added = True
-        if not request.dont_filter and self.df.request_seen(request):
+        claims = request.meta.pop(CLAIMS, None) or ()
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        got = self.ctx.cluster.enqueue(self.ctx.run.token, self.queue._encode_request(request), -request.priority,
+                                       fingerprint, [tuple(c) for c in claims])  # fmt: skip
+        added = got == 1
+        if got == 0:
             self.df.log(request, self.spider)
-            added = False
+        elif got < 0:
+            self.stats.inc_value("archiver/cluster/claimed_elsewhere")
         else:
             self.stats.inc_value("scheduler/enqueued/redis")
-            self.queue.push(request)
         if parent:
             self.ctx.writer.complete(self.ctx.run.token, parent)
         return added
@@ -161,6 +198,26 @@ class ClusterDoneMiddleware:
         done(self.crawler, response.request)
 
 
+class _GatedSlot:
+    """A downloader slot whose starts the cluster's gate spaces: no delay of its own after it."""
+
+    __slots__ = ()
+
+    def download_delay(self) -> float:
+        return 0.0
+
+
+_GATED: dict[type, type] = {}
+
+
+def _gated(cls: type) -> type:
+    """``cls`` (Scrapy's ``Slot``, a slotted dataclass in recent Scrapy) with ``_GatedSlot``'s delay: the
+    same layout, so that a slot can take it as its class."""
+    if cls not in _GATED:
+        _GATED[cls] = type(f"Gated{cls.__name__}", (_GatedSlot, cls), {"__slots__": ()})
+    return _GATED[cls]
+
+
 class ClusterPolitenessMiddleware:
     """Downloader middleware: the host's limits held for the whole cluster (``Cluster.gate``)."""
 
@@ -186,9 +243,8 @@ class ClusterPolitenessMiddleware:
         AutoThrottle's included, is what the gate reads in ``interval``)."""
         engine = getattr(self.crawler, "engine", None)
         slot = engine.downloader.slots.get(request.meta.get("download_slot")) if engine is not None else None
-        if slot is not None and not getattr(slot, "cluster_gated", False):
-            slot.download_delay = lambda: 0.0  # type: ignore[method-assign]
-            slot.cluster_gated = True
+        if slot is not None and not isinstance(slot, _GatedSlot):
+            slot.__class__ = _gated(type(slot))
 
     def left(self, request: Request, spider: Any = None) -> None:
         self._release(request)
@@ -277,6 +333,8 @@ class ClusterWorker:
             if given:
                 self.crawler.stats.inc_value("archiver/cluster/requeued", given)
                 log.warning("%s: %d request(s) of a dead worker given back to the queue", ctx.run.portal, given)
+            if not ctx.run.opened and ctx.cluster.take_over_seeding(ctx.run.token):
+                self.seed()
             now = time.monotonic()
             if now - self.last_progress >= 5.0:
                 self.last_progress = now
@@ -284,6 +342,15 @@ class ClusterWorker:
             ctx.writer.tick()
         except redis.RedisError as exc:
             log.warning("%s: Redis did not answer (%s)", ctx.run.portal, exc)
+
+    def seed(self) -> None:
+        """The run's opener died before queuing its start pages: this worker queues them."""
+        ctx, spider, engine = _ctx(self.crawler), self.crawler.spider, self.crawler.engine
+        log.warning("%s: the run's opener left before queuing its start pages; queuing them", ctx.run.portal)
+        for req in spider.seed_requests(again=True):
+            engine.crawl(req)
+        ctx.cluster.seeded(ctx.run.token)
+        self.crawler.stats.inc_value("archiver/cluster/seeded_for_opener")
 
     def idle(self, spider: Any) -> None:
         ctx = _ctx(self.crawler)
@@ -294,11 +361,12 @@ class ClusterWorker:
                 if dropped:
                     self.crawler.stats.inc_value("archiver/cluster/untracked", dropped)
             queued, inflight = ctx.cluster.pending(ctx.run.token)
+            seeded = ctx.cluster.is_seeded(ctx.run.token)
         except Exception as exc:  # noqa: BLE001 - Redis gone: the worker waits, its lease runs out
             log.warning("%s: Redis did not answer (%s)", ctx.run.portal, exc)
             raise DontCloseSpider from None
         now = time.monotonic()
-        if queued or inflight:
+        if queued or inflight or not seeded:  # an opener still queuing its start pages (or dead: see beat)
             self.last_busy = now
             raise DontCloseSpider
         if ctx.writer.failed or getattr(spider, "stopping", False):

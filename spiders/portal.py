@@ -49,6 +49,7 @@ def capture_of(response: Response, source: str) -> Capture:
     )  # fmt: skip
 
 
+CLAIM_SETS = {"claimed": "requested", "documents": "attachments_seen"}  # a run's shared set: the spider's
 _GONE = {"DNSLookupError": "the host does not resolve", "CannotResolveHostError": "the host does not resolve",
          "ConnectionRefusedError": "connection refused", "DownloadConnectionRefusedError": "connection refused",
          "DownloadTimeoutError": "no answer (timeout)",
@@ -102,6 +103,7 @@ class PortalSpider(scrapy.Spider):
         self.start_failures: list[tuple[str, str]] = []  # (kind of failure, description) of start pages
         self.seeds = True  # this process requests the start pages (a worker: the one that opened the run)
         self.cluster: Any = None  # a worker's handle on the cluster (archiver crawl --redis)
+        self.claims: Any = None  # a worker's claims waiting for their request (spiders.cluster.Claims)
         self.run_token = ""
 
     @classmethod
@@ -136,13 +138,16 @@ class PortalSpider(scrapy.Spider):
             spider.stop_after = 0  # walk every listing page
         if ctx.cluster is not None:
             # A worker: what the run has requested and seen is shared by all its workers.
-            from spiders.cluster import SharedSet
+            # A URL claimed (requested, documents) is claimed in the step that queues its request.
+            from spiders.cluster import Claims, SharedSet
 
             run: Any = ctx.run  # an archiver.cluster.ClusterRun
             spider.cluster, spider.run_token = ctx.cluster, run.token
-            spider.requested = SharedSet(ctx.cluster, run.token, "claimed")  # type: ignore[assignment]
+            spider.claims = Claims()
+            spider.requested = SharedSet(ctx.cluster, run.token, "claimed", spider.claims)  # type: ignore[assignment]
             spider.seen_links = SharedSet(ctx.cluster, run.token, "links")  # type: ignore[assignment]
-            spider.attachments_seen = SharedSet(ctx.cluster, run.token, "documents")  # type: ignore[assignment]
+            spider.attachments_seen = SharedSet(ctx.cluster, run.token, "documents",  # type: ignore[assignment]
+                                                spider.claims)  # fmt: skip
             spider.seeds = run.opened
         return spider
 
@@ -175,29 +180,48 @@ class PortalSpider(scrapy.Spider):
 
     def request(self, url: str, callback: Any, **kw: Any) -> scrapy.Request | None:
         """A request within the page cap, or None once the cap is spent."""
+        claims = self.claims.take() if self.claims is not None else []
         if not self.spend():
+            for _, part, value in claims:  # not requested after all: not claimed either
+                getattr(self, CLAIM_SETS[part]).local.discard(value)
             return None
         errback = kw.pop("errback", None) or self.on_error
+        if claims:
+            from spiders.cluster import CLAIMS
+
+            kw["meta"] = {**(kw.get("meta") or {}), CLAIMS: claims}
         return scrapy.Request(url, callback=callback, errback=errback, **kw)
 
     # -- crawling --------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if not self.seeds:
             return  # a worker that joined a run: its requests come from the shared queue
+        for req in self.seed_requests():
+            yield req
+        if self.cluster is not None:
+            self.cluster.seeded(self.run_token)  # the engine has queued every start page
+
+    def seed_requests(self, again: bool = False) -> Iterator[scrapy.Request]:
+        """The start pages, then the revisits. ``again``: a worker taking over from a run's opener
+        that died before queuing them all (what it had queued is refused by the claims and the
+        duplicate filter)."""
         for url in self.site.start_urls():
             self.requested.add(url)
             req = self.request(url, self.parse_listing, cb_kwargs={"stale": 0, "empty": 0, "depth": 0},
                                meta={"kind": "listing", "start": True})  # fmt: skip
             if req is not None:
                 yield req
-        for req in self.revisit_requests():
-            yield req
+        yield from self.revisit_requests(again)
 
-    def revisit_requests(self) -> Iterator[scrapy.Request]:
+    def revisit_requests(self, again: bool = False) -> Iterator[scrapy.Request]:
         """Stored articles published lately, fetched again (view counts, edits)."""
         for url in self.revisit:
             target = self.site.fetch_form(url)
-            self.requested.add(target)
+            if again:
+                if not claim(self.requested, target):
+                    continue
+            else:
+                self.requested.add(target)
             req = self.request(target, self.parse_article, meta={"known": True, "kind": "article"}, dont_filter=True)
             if req is not None:
                 self.crawler.stats.inc_value("archiver/revisit")

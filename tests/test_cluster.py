@@ -252,6 +252,7 @@ def test_the_cluster_keeps_a_portals_limits(portals, fresh_redis, tmp_path) -> N
     for w in workers:
         rc, _, err = finish(w)
         assert rc == 0, err[-3000:]
+        assert "Error caught" not in err, err[-3000:]  # the gate's hold on the local slot works
     finish(writer)
     times = sorted(t for t, path, _ in server.requests[first:])
     assert len(times) >= 30
@@ -405,3 +406,64 @@ def test_the_shared_duplicate_filter_uses_scrapys_fingerprints(fresh_redis) -> N
     assert not df.request_seen(Request("http://127.0.0.1:1/tin?a=1&b=3"))
     df.close("finished")
     assert fresh_redis.client.scard("archiver:run:t:dupefilter") == 2  # persistent: a worker leaving keeps it
+
+
+def test_a_url_is_claimed_only_in_the_step_that_queues_its_request(fresh_redis) -> None:
+    """A worker killed between claiming a link and queuing its request would leave the URL
+    claimed and never fetched (the listing fetched again by another worker skips it): the claim
+    travels with the request and is made in Redis when the request is queued."""
+    from archiver.cluster import Cluster, run_key
+    from spiders.cluster import Claims, SharedSet
+
+    r = fresh_redis.client
+    a, b = Cluster(r, "a"), Cluster(r, "b")
+    claims = Claims()
+    requested = SharedSet(a, "t", "claimed", claims)
+    assert requested.claim("http://x/1.html")
+    assert not requested.claim("http://x/1.html")  # the worker remembers its own claim
+    assert not r.sismember(run_key("t", "claimed"), "http://x/1.html")  # not in Redis before the queue
+    pending = claims.take()
+    assert pending == [("claim", "claimed", "http://x/1.html")]
+    assert a.enqueue("t", b"req-1", 0, "", pending) == 1
+    assert r.sismember(run_key("t", "claimed"), "http://x/1.html")
+    assert r.zcard(run_key("t", "requests")) == 1
+    # Another worker that claimed the same URL meanwhile: its request is refused, not queued twice.
+    assert b.enqueue("t", b"req-1-again", 0, "", pending) == -1
+    # A filtered request (a listing) is refused by the shared fingerprints in the same step.
+    assert a.enqueue("t", b"list-1", 0, "fp1", [("add", "claimed", "http://x/list")]) == 1
+    assert b.enqueue("t", b"list-1", 0, "fp1", [("add", "claimed", "http://x/list")]) == 0
+    # A request whose claims are partly new is queued (the new ones claimed); 'add' never refuses.
+    assert a.enqueue("t", b"docs", 0, "", [("claim", "documents", "d1"), ("claim", "documents", "d2")]) == 1
+    assert b.enqueue("t", b"docs2", 0, "", [("claim", "documents", "d2"), ("claim", "documents", "d3")]) == 1
+    assert b.enqueue("t", b"docs3", 0, "", [("claim", "documents", "d1"), ("claim", "documents", "d3")]) == -1
+    assert r.zcard(run_key("t", "requests")) == 4
+    # A claim dropped before its request was made (the page cap) never reaches Redis.
+    assert requested.claim("http://x/2.html")
+    requested.discard("http://x/2.html")
+    assert claims.take() == [] and "http://x/2.html" not in requested
+
+
+def test_a_worker_queues_the_start_pages_of_an_opener_that_died_before(portals, fresh_redis, tmp_path) -> None:
+    """The run's opener is killed before it queued a start page (here: it joined and died): a
+    worker that joined the run queues them once the opener's lease is over, and the crawl is
+    the single process's."""
+    from archiver.cluster import Cluster, Lease
+
+    env, _ = portals
+    single(tmp_path / "single.db", ["lon"], env, "--full")
+    db = tmp_path / "cluster.db"
+    writer = start_writer(db, fresh_redis, env, idle=4)
+    ghost = Cluster(fresh_redis.client, "ghost", lease=Lease(seconds=6))
+    ghost.renew()  # alive for 6 s: the heir joins its run, then it dies
+    token, opened = ghost.join("lon", {"mode": "full", "started_by": "ghost"})
+    assert opened
+    worker = start_worker(db, fresh_redis, "heir", ["lon"], env, "--full")
+    rc, out, err = finish(worker)
+    assert rc == 0, err[-3000:]
+    assert "queuing them" in err
+    assert f"joined cluster run {token}" in err or token in out
+    code, _, err = finish(writer)
+    assert code == 0, err[-3000:]
+    mine, theirs = contents(db, "lon"), contents(tmp_path / "single.db", "lon")
+    assert len(mine["articles"]) == 3 * BIG
+    assert mine == theirs
