@@ -46,7 +46,7 @@ def _ctx(crawler: Any) -> Any:
 
 
 class Claims:
-    """The claims a worker's spider has made since its last request (``SharedSet(deferred=True)``):
+    """The claims a worker's spider has made since its last request (the ``SharedSet``s given them):
     they travel with the request they are for and are made in Redis in the step that queues it
     (``Cluster.enqueue``), so that no URL is ever claimed without being queued."""
 
