@@ -28,8 +28,10 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -143,6 +145,19 @@ def _writer(fmt: str, guard: bool) -> Any:
     return WRITERS[fmt]
 
 
+@contextmanager
+def _snapshot(archive: Archive) -> Iterator[sqlite3.Connection]:
+    """The archive's connection inside one read transaction (a consistent snapshot), rolled back after."""
+    conn = archive.conn
+    if conn.in_transaction:
+        conn.commit()
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+
+
 def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fields: list[str] | None = None,
                      *, guard: bool = True) -> int:  # fmt: skip
     """``-o -``: the selected articles as CSV or JSONL written to ``out`` (a binary stream, stdout),
@@ -152,14 +167,8 @@ def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fie
     fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
     with tempfile.TemporaryDirectory(prefix="archiver-export-") as tmp:
         data = Path(tmp) / f"export.{fmt}"
-        conn = archive.conn
-        if conn.in_transaction:
-            conn.commit()
-        conn.execute("BEGIN")
-        try:
+        with _snapshot(archive) as conn:
             count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
-        finally:
-            conn.rollback()
         with open(data, "rb") as fh:
             shutil.copyfileobj(fh, out)
     out.flush()
@@ -189,17 +198,11 @@ def export(
         raise ArchiverError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     try:
         data = staging / path.name
-        conn = archive.conn
-        if conn.in_transaction:
-            conn.commit()
-        conn.execute("BEGIN")  # one snapshot for the rows and the card's counts
-        try:
+        with _snapshot(archive) as conn:  # one snapshot for the rows and the card's counts
             count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
             card = dataset_card(archive, fmt, path, filters, fields, count)
             if fmt == "csv":
                 card["csv_formula_guard"] = guard
-        finally:
-            conn.rollback()
         card["sha256"], card["bytes"] = _digest(data)
         write_card(card, data)
         for f in staging.iterdir():

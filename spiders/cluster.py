@@ -52,10 +52,16 @@ class Claims:
 
     def __init__(self) -> None:
         self.pending: list[tuple[str, str, str]] = []
+        self.sets: dict[str, SharedSet] = {}  # part: the set whose claims these are
 
     def take(self) -> list[tuple[str, str, str]]:
         taken, self.pending = self.pending, []
         return taken
+
+    def forget(self, taken: list[tuple[str, str, str]]) -> None:
+        """Claims whose request was not made after all (the page cap): not claimed either."""
+        for _, part, value in taken:
+            self.sets[part].local.discard(value)
 
 
 class SharedSet:
@@ -66,6 +72,8 @@ class SharedSet:
     def __init__(self, cluster: Any, token: str, part: str, claims: Claims | None = None) -> None:
         self.cluster, self.token, self.part, self.claims = cluster, token, part, claims
         self.local: set[str] = set()
+        if claims is not None:
+            claims.sets[part] = self
 
     def _defer(self, mode: str, value: str) -> None:
         assert self.claims is not None

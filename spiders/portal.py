@@ -49,7 +49,6 @@ def capture_of(response: Response, source: str) -> Capture:
     )  # fmt: skip
 
 
-CLAIM_SETS = {"claimed": "requested", "documents": "attachments_seen"}  # a run's shared set: the spider's
 _GONE = {"DNSLookupError": "the host does not resolve", "CannotResolveHostError": "the host does not resolve",
          "ConnectionRefusedError": "connection refused", "DownloadConnectionRefusedError": "connection refused",
          "DownloadTimeoutError": "no answer (timeout)",
@@ -182,8 +181,8 @@ class PortalSpider(scrapy.Spider):
         """A request within the page cap, or None once the cap is spent."""
         claims = self.claims.take() if self.claims is not None else []
         if not self.spend():
-            for _, part, value in claims:  # not requested after all: not claimed either
-                getattr(self, CLAIM_SETS[part]).local.discard(value)
+            if claims:
+                self.claims.forget(claims)
             return None
         errback = kw.pop("errback", None) or self.on_error
         if claims:
