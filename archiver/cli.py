@@ -773,10 +773,14 @@ def search(query: str, db: str, portal_slugs: tuple[str, ...], province: str | N
     try:
         hits = run_search(archive.conn, query, _filters(portal_slugs, province, since, until, category), limit)
         _, words = fts_query(query)
+        behind = archive.search_behind()
     except ArchiverError as exc:
         _fail(str(exc), EXIT_USAGE)
     finally:
         archive.close()
+    if behind:
+        click.echo(f"note: {behind} change(s) made outside the archiver are not in the search index yet; the next "
+                   "crawl (or any command that writes the archive) applies them", err=True)  # fmt: skip
     tty = sys.stdout.isatty() and not as_json
     mark = ("\033[1m", "\033[0m") if tty else ("<b>", "</b>") if as_json else ("[", "]")
     for hit in hits:

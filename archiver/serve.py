@@ -34,14 +34,19 @@ TABLES = {
     "cluster_runs": "A crawl over Redis: which archive run each cluster run is.",
 }
 # Bookkeeping a visitor has no use for: hidden from the table list (still reachable by URL and SQL).
-HIDDEN = ("_migrations", "articles_fts", "attachments_fts", "cluster_cursor")
+HIDDEN = ("_migrations", "articles_fts", "attachments_fts", "cluster_cursor", "search_queue")
 CANNED = {
     "search": {
-        "title": "Search, with or without diacritics",
-        "description": "Words typed with or without diacritics (bao ve an ninh, Đảng bộ); ranked by relevance.",
-        "sql": "SELECT a.published, a.portal, a.province, a.title, a.url FROM articles_fts f "
-        "JOIN article_index a ON a.article_rowid = f.rowid WHERE articles_fts MATCH archiver_fold(:q) "
-        "ORDER BY f.rank LIMIT 100",
+        "title": "Search, as the CLI searches",
+        "description": "The CLI's search: words with or without diacritics (bao ve an ninh, Đảng bộ), all required; "
+        "\"a phrase\", prefix*, OR between two terms; portal (slugs), province (old, or the unit since 2025), "
+        "since and until (YYYY, YYYY-MM or YYYY-MM-DD) narrow it; ranked by relevance, exact matches first. "
+        "The reading room's page: /-/search.",
+        "sql": "SELECT h.value ->> 'n' AS n, h.value ->> 'published' AS published, h.value ->> 'portal' AS portal, "
+        "h.value ->> 'province' AS province, h.value ->> 'new_unit' AS new_unit, h.value ->> 'title' AS title, "
+        "h.value ->> 'snippet' AS snippet, h.value ->> 'attachment' AS found_in_document, h.value ->> 'id' AS id, "
+        "h.value ->> 'url' AS url, h.value ->> 'error' AS error "
+        "FROM json_each(archiver_search(:q, :portal, :province, :since, :until)) h ORDER BY h.key",
     },
     "articles_per_month": {
         "title": "Articles per month per portal",
@@ -74,8 +79,19 @@ CANNED = {
 }
 
 
+# What a visitor sees first (``/`` opens article_index): how to read and search the archive.
+INDEX_HTML = (
+    "Every archived article with its portal's province (before and since the 1 July 2025 merger). Click a title "
+    "to read the article as archived (its archived copy, documents, view counts and revisions). "
+    '<form action="/-/search" method="get" class="reading-search"><input type="search" name="q" size="40" '
+    'placeholder="Search the archive: bao ve an ninh, Đảng bộ, &quot;chuyển đổi số&quot;"> '
+    '<button type="submit">Search</button></form>'
+)
+
+
 def metadata(db_name: str) -> dict[str, Any]:
-    cols = dict(EXPORT_FIELDS)
+    # Descriptions of the columns articles has (the export's computed fields are not columns of it).
+    cols = {k: v for k, v in EXPORT_FIELDS.items() if k not in ("province", "new_unit", "revision_reason")}
     # The table search box folds what it is given (the archiver_fold plugin, as the CLI); the canned query
     # "search" folds what it is given, diacritics or not.
     search = {"fts_table": "articles_fts", "searchmode": "escaped"}
@@ -90,7 +106,7 @@ def metadata(db_name: str) -> dict[str, Any]:
                 "tables": {
                     "articles": {"description": TABLES["articles"], "columns": cols, "facets": ["portal", "category"],
                                  "sort_desc": "published", **search, "fts_pk": "rowid"},
-                    "article_index": {"description": TABLES["article_index"], "columns": cols,
+                    "article_index": {"description_html": INDEX_HTML,
                                       "facets": ["portal", "province", "new_unit", "category", "year"],
                                       "sort_desc": "published", **search, "fts_pk": "article_rowid"},
                     **{t: {"description": d} for t, d in TABLES.items() if t not in ("articles", "article_index")},
@@ -106,8 +122,11 @@ def command(db: Path, metadata_path: Path, host: str, port: int, immutable: bool
     plugins = Path(__file__).parent / "datasette_plugins"
     # An archive on a read-only medium is served immutable (SQLite cannot create its -shm file there).
     target = ["--immutable", str(db)] if immutable else [str(db)]
+    templates = Path(__file__).parent / "datasette_templates"
+    # Cells longer than 240 characters are cut in tables (a body is read on its article page, not in a cell).
     return [sys.executable, "-m", "datasette", "serve", *target, "--metadata", str(metadata_path), "--host", host,
-            "--port", str(port), "--setting", "sql_time_limit_ms", "5000", "--plugins-dir", str(plugins)]  # fmt: skip
+            "--port", str(port), "--setting", "sql_time_limit_ms", "5000", "--setting", "truncate_cells_html", "240",
+            "--plugins-dir", str(plugins), "--template-dir", str(templates)]  # fmt: skip
 
 
 def serve(db: Path, host: str = "127.0.0.1", port: int = 8001) -> int:

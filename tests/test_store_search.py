@@ -129,22 +129,72 @@ def test_filters(archive: Archive) -> None:
 
 def test_index_in_step_on_insert_update_delete(archive: Archive) -> None:
     url = add(archive, "kontum", "f", "Lễ hội cồng chiêng", "Lễ hội cồng chiêng Tây Nguyên.", date(2024, 1, 1), "X")
+    archive.commit()  # the archiver's commits bring the index up to date
     assert titles(archive, "cong chieng") == ["Lễ hội cồng chiêng"]
     # update through the store: a new revision, the index follows
     art = Article(url=url, canonical_url=url, portal="kontum", title="Lễ hội đua thuyền", body_text="Đua thuyền.")
     assert archive.save_article(art, run_id=None) == "updated"
+    archive.commit()
     assert titles(archive, "cong chieng") == []
     assert titles(archive, "dua thuyen") == ["Lễ hội đua thuyền"]
-    # update and delete in SQL
+    # an update then a delete in one transaction, in SQL: the index follows at the commit
     archive.conn.execute("UPDATE articles SET title = 'Hội thi bơi lội' WHERE url = ?", (url,))
-    assert titles(archive, "boi loi") == ["Hội thi bơi lội"]
+    archive.commit()
+    assert titles(archive, "boi loi") == ["Hội thi bơi lội"] and titles(archive, "le hoi") == []
+    archive.conn.execute("UPDATE articles SET title = 'Hội thi chèo thuyền' WHERE url = ?", (url,))
     archive.conn.execute(
         "DELETE FROM article_revisions WHERE article_id IN (SELECT id FROM articles WHERE url = ?)", (url,)
     )
     archive.conn.execute("DELETE FROM article_urls WHERE url = ?", (url,))
     archive.conn.execute("DELETE FROM articles WHERE url = ?", (url,))
-    assert titles(archive, "boi loi") == []
-    assert archive.conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')") is not None
+    archive.commit()
+    assert titles(archive, "boi loi") == [] and titles(archive, "cheo") == []
+    assert archive.conn.execute("SELECT count(*) FROM search_queue").fetchone()[0] == 0
+    archive.conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
+    # an insert, an update and a delete of one row before a commit: nothing of it is left in the index
+    url2 = add(archive, "kontum", "g", "Hội chợ nông sản", "Hội chợ.", date(2024, 2, 1), "X")
+    archive.conn.execute("UPDATE articles SET body_text = 'Phiên chợ' WHERE url = ?", (url2,))
+    archive.conn.execute("DELETE FROM article_revisions WHERE url = ?", (url2,))
+    archive.conn.execute("DELETE FROM article_urls WHERE url = ?", (url2,))
+    archive.conn.execute("DELETE FROM articles WHERE url = ?", (url2,))
+    archive.commit()
+    assert titles(archive, "hoi cho") == [] and titles(archive, "phien cho") == []
+    rows = archive.conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'cho'").fetchone()[0]
+    assert rows == 0
+
+
+def test_other_tools_can_write_and_the_index_catches_up(tmp_db: Path) -> None:
+    """The triggers are plain SQL: sqlite-utils or the sqlite3 shell (no archiver_fold function) can
+    update and delete rows; the archiver's next opening for writing brings the index up to date,
+    and a read-only opening says how many changes are waiting."""
+    import json
+    import sqlite3
+    import subprocess
+    import sys
+
+    with Archive(tmp_db) as a:
+        a.upsert_portal(get_portal("haugiang"))
+        for doc in DOCS[:3]:
+            add(a, *doc)
+        a.commit()
+    other = sqlite3.connect(tmp_db)  # another tool: no archiver function registered
+    other.execute("UPDATE articles SET title = 'Hội nghị cán bộ', body_text = 'Hội nghị.' WHERE title LIKE 'Đại hội%'")
+    other.execute("DELETE FROM articles WHERE title = 'Báo cáo về an ninh'")
+    other.commit()
+    other.close()
+    with Archive(tmp_db, readonly=True) as a:
+        assert a.search_behind() == 2
+    with Archive(tmp_db) as a:  # writable: applies them
+        assert a.search_behind() == 0
+        assert titles(a, "hoi nghi") == ["Hội nghị cán bộ"]
+        assert titles(a, "dang bo") == [] and titles(a, "bao cao") == []
+        a.conn.execute("INSERT INTO articles_fts(articles_fts, rank) VALUES ('integrity-check', 0)")
+    # sqlite-utils finds the index of articles by itself and searches the folded text
+    cli = [sys.executable, "-m", "sqlite_utils", "search", str(tmp_db), "articles", "an ninh", "-c", "title"]
+    out = subprocess.run(cli, capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == [{"title": "Bảo vệ an ninh trật tự dịp Tết"}]
+    rows = sqlite_utils.Database(tmp_db)["articles"].search("hoi nghi", columns=["title"])
+    assert [r["title"] for r in rows] == ["Hội nghị cán bộ"]
 
 
 def test_snippet_highlights_without_diacritics() -> None:

@@ -32,7 +32,7 @@ from archiver.exceptions import ArchiveError
 from archiver.items import Article
 from archiver.profiles import Profile
 from archiver.runs import RunCounts
-from archiver.store.schema import migrate, pending, register_functions
+from archiver.store.schema import migrate, pending, register_functions, sync_search
 
 
 def article_id(portal: str, canonical_url: str) -> str:
@@ -110,6 +110,9 @@ class Archive:
             conn.execute("PRAGMA foreign_keys=ON")
             self.db = sqlite_utils.Database(conn)
             migrate(self.db)
+            if not readonly:
+                # Changes other tools made (sqlite-utils, Datasette, the sqlite3 shell) reach the search index.
+                sync_search(conn)
         except sqlite3.DatabaseError as exc:
             if readonly and _readonly_error(exc):
                 self.conn = self._open_readonly()
@@ -147,6 +150,8 @@ class Archive:
         self._closed = True
         try:
             if not self.readonly:
+                if self.conn.in_transaction:
+                    self.sync_search()
                 self.conn.commit()
         finally:
             self.conn.close()
@@ -158,7 +163,21 @@ class Archive:
         self.close()
 
     def commit(self) -> None:
+        self.sync_search()
         self.conn.commit()
+
+    def sync_search(self) -> int:
+        """Bring the full-text indexes up to date with what was written (``search_queue``), in the
+        current transaction: every commit of the archiver does, so its searches are never behind."""
+        return sync_search(self.conn)
+
+    def search_behind(self) -> int:
+        """Changes made by other tools and not yet in the full-text indexes (a read-only archive
+        cannot apply them; the next crawl or any writing command does)."""
+        try:
+            return int(self.conn.execute("SELECT count(*) FROM search_queue").fetchone()[0])
+        except sqlite3.OperationalError:
+            return 0
 
     # -- portals and runs ------------------------------------------------------------------
     def upsert_portal(self, profile: Profile) -> None:
@@ -171,7 +190,7 @@ class Archive:
             (profile.slug, profile.name, profile.province, profile.new_unit, profile.family,
              profile.base_url, profile.get("unit"), utcnow()),
         )  # fmt: skip
-        self.conn.commit()
+        self.commit()
 
     def start_run(self, portal: str, base_url: str | None = None, mode: str = "full", token: str | None = None) -> int:
         """A ``running`` row for the portal's new run (committed at once). ``token``: the run is a
@@ -189,7 +208,7 @@ class Archive:
         run_id = int(cur.lastrowid or 0)
         if token is not None:
             self.conn.execute("INSERT INTO cluster_runs (token, run_id) VALUES (?, ?)", (token, run_id))
-        self.conn.commit()
+        self.commit()
         return run_id
 
     def finish_run(self, run_id: int, counts: RunCounts, status: str, reason: str | None = None,
@@ -202,7 +221,7 @@ class Archive:
              counts.not_articles, counts.errors, counts.gone, counts.stored, counts.store_errors, status, reason,
              int(complete), extracted, json.dumps(fill or {}, sort_keys=True), run_id),
         )  # fmt: skip
-        self.conn.commit()
+        self.commit()
 
     # -- the cluster's writer ------------------------------------------------------------------
     def cluster_run(self, token: str) -> dict[str, Any] | None:
@@ -266,7 +285,7 @@ class Archive:
     def record_discovery(self, run_id: int, discovery: dict[str, Any]) -> None:
         self.conn.execute("UPDATE crawl_runs SET discovery = ? WHERE id = ?",
                           (json.dumps(discovery, ensure_ascii=False, sort_keys=True), run_id))  # fmt: skip
-        self.conn.commit()
+        self.commit()
 
     def record_status(self, portal: str, status: str, detail: str | None, run_id: int | None = None) -> None:
         """The portal seen live, moved or gone now: a new row when that differs from the last
@@ -279,7 +298,7 @@ class Archive:
         else:
             self.conn.execute("INSERT INTO portal_status (portal, status, detail, first_seen, last_seen, run_id) "
                               "VALUES (?, ?, ?, ?, ?, ?)", (portal, status, detail, now, now, run_id))  # fmt: skip
-        self.conn.commit()
+        self.commit()
 
     def portal_states(self) -> list[dict[str, Any]]:
         """Each portal's latest state (live, moved, gone) with when it was first and last seen."""
@@ -535,11 +554,9 @@ class Archive:
     def attachments_of(self, article: str) -> list[dict[str, Any]]:
         """Every file the article links to, with its latest version (``version`` None: not fetched,
         an off-portal link or a failed fetch)."""
-        return list(self.query(
-            "SELECT l.url, l.link_text, a.version, a.name_served, a.mime_sniffed, a.bytes, a.sha256, a.pages, "
-            "a.doc_number, a.doc_date, a.text_how, a.first_seen, a.last_seen FROM article_attachments l "
-            "LEFT JOIN attachments a ON a.url = l.url AND a.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
-            "WHERE l.article_id = ? ORDER BY l.first_seen, l.url", (article,)))  # fmt: skip
+        from archiver.store.queries import article_attachments
+
+        return article_attachments(self.conn, article)
 
     # -- captures ----------------------------------------------------------------------------
     def add_capture(self, row: dict[str, Any]) -> int:

@@ -219,7 +219,7 @@ def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) ->
     if not best:
         return []
     ranks = dict(best)
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         rows = [
             dict(r)
@@ -228,7 +228,7 @@ def search(conn: sqlite3.Connection, query: str, f: Filters, limit: int = 20) ->
             )
         ]
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
     for r in rows:
         rowid = r.pop("rowid")
         r["rank"] = ranks[rowid]
@@ -286,7 +286,7 @@ def find_article(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
     """An article by id, by canonical URL, or by any URL it was reached under."""
     from archiver.normalize.urls import strip_session
 
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         row = conn.execute("SELECT * FROM articles WHERE id = ?", (ref,)).fetchone()
         if row is None:  # every URL of an article, the canonical one included, is in article_urls
@@ -296,13 +296,13 @@ def find_article(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
             ).fetchone()
         return dict(row) if row else None
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
 
 
 def urls_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
     """Every URL an article was reached under, the canonical one (``articles.url``) first, each
     with the date its own page printed."""
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         return [
             dict(r)
@@ -314,13 +314,13 @@ def urls_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
             )
         ]
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
 
 
 def captures_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
     """The captures an article was extracted from, oldest first, with where each one's payload
     is (a revisit's is in the record it refers to)."""
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         return [
             dict(r)
@@ -333,12 +333,12 @@ def captures_of(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any
             )
         ]
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
 
 
 def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(revisions, view-count series) of one article, oldest first."""
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         revs = [
             dict(r)
@@ -357,7 +357,7 @@ def history(conn: sqlite3.Connection, article_id: str) -> tuple[list[dict[str, A
         ]
         return revs, views
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
 
 
 EXPORT_FIELDS = {
@@ -413,7 +413,7 @@ def iter_articles(
 def summary(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
     """Counts, portals and crawl dates of the selected articles (for dataset cards)."""
     cond, params = where(conn, f)
-    conn.row_factory = sqlite3.Row
+    previous, conn.row_factory = conn.row_factory, sqlite3.Row
     try:
         portals = [
             dict(r)
@@ -426,10 +426,49 @@ def summary(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
             )
         ]
     finally:
-        conn.row_factory = None
+        conn.row_factory = previous  # Datasette's connections have a factory of their own
     return {
         "articles": sum(p["articles"] for p in portals),
         "portals": portals,
         "first_crawled": min((p["first_crawled"] for p in portals), default=None),
         "last_crawled": max((p["last_crawled"] for p in portals), default=None),
     }
+
+
+# --- the reading room ---------------------------------------------------------------------------
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts, leaving the connection's row factory as it was (Datasette's connections set one)."""
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row  # type: ignore[assignment]
+    return [dict(r) for r in cur.execute(sql, params)]
+
+
+def portal_row(conn: sqlite3.Connection, slug: str) -> dict[str, Any] | None:
+    """A portal's row (name, old province, unit since 2025, base URL)."""
+    rows = _rows(conn, "SELECT * FROM portals WHERE slug = ?", (slug,))
+    return rows[0] if rows else None
+
+
+def article_attachments(conn: sqlite3.Connection, article_id: str) -> list[dict[str, Any]]:
+    """Every file the article links to, with its latest version and the capture holding its bytes
+    (``version`` None: not fetched, an off-portal link or a failed fetch)."""
+    return _rows(conn,
+        "SELECT l.url, l.link_text, a.version, a.name_served, a.mime_sniffed, a.bytes, a.sha256, a.pages, "
+        "a.doc_number, a.doc_date, a.text_how, a.first_seen, a.last_seen, a.capture_id FROM article_attachments l "
+        "LEFT JOIN attachments a ON a.url = l.url AND a.version = (SELECT max(version) FROM attachments WHERE url = l.url) "
+        "WHERE l.article_id = ? ORDER BY l.first_seen, l.url", (article_id,))  # fmt: skip
+
+
+def archived_copies(conn: sqlite3.Connection, urls: list[str]) -> dict[str, int]:
+    """The latest stored capture (id) of each of ``urls`` that the archive fetched with success."""
+    found: dict[str, int] = {}
+    for i in range(0, len(urls), 500):
+        chunk = urls[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        wanted = set(chunk)
+        for canonical, target, cid in conn.execute(
+            f"SELECT canonical_url, target_uri, id FROM captures WHERE status BETWEEN 200 AND 299 "
+            f"AND (canonical_url IN ({marks}) OR target_uri IN ({marks})) ORDER BY id", [*chunk, *chunk]):  # fmt: skip
+            for url in {canonical, target} & wanted:
+                found[url] = int(cid)  # the latest wins
+    return found

@@ -291,6 +291,111 @@ def m011_cluster() -> list[str]:
     ]
 
 
+# The full-text indexes' definitions (m012). The comment names the table each index is of, in the
+# form sqlite-utils and Datasette look for (``content="articles"``): ``sqlite-utils search
+# archive.db articles dang`` finds the index and joins it on rowid, which is how it is keyed.
+ARTICLES_FTS = """CREATE VIRTUAL TABLE articles_fts USING fts5(title, body, content='',
+    tokenize='unicode61 remove_diacritics 0' /* index of content="articles": rowid = articles.rowid, folded text */)"""
+ATTACHMENTS_FTS = """CREATE VIRTUAL TABLE attachments_fts USING fts5(text, content='',
+    tokenize='unicode61 remove_diacritics 0' /* index of content="attachments": rowid = attachments.id, folded text */)"""
+# What is waiting to reach the full-text indexes (see ``sync_search``). Plain SQL: any tool can write.
+SEARCH_QUEUE_TRIGGERS = [
+    """CREATE TRIGGER search_queue_article_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO search_queue (tbl, row, op) VALUES ('articles', new.rowid, 'insert');
+    END""",
+    """CREATE TRIGGER search_queue_article_update AFTER UPDATE OF title, body_text ON articles BEGIN
+        INSERT INTO search_queue (tbl, row, op, old_a, old_b) VALUES ('articles', old.rowid, 'update', old.title, old.body_text);
+    END""",
+    """CREATE TRIGGER search_queue_article_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO search_queue (tbl, row, op, old_a, old_b) VALUES ('articles', old.rowid, 'delete', old.title, old.body_text);
+    END""",
+    """CREATE TRIGGER search_queue_attachment_insert AFTER INSERT ON attachments BEGIN
+        INSERT INTO search_queue (tbl, row, op) VALUES ('attachments', new.id, 'insert');
+    END""",
+    """CREATE TRIGGER search_queue_attachment_update AFTER UPDATE OF text ON attachments BEGIN
+        INSERT INTO search_queue (tbl, row, op, old_a) VALUES ('attachments', old.id, 'update', old.text);
+    END""",
+    """CREATE TRIGGER search_queue_attachment_delete AFTER DELETE ON attachments BEGIN
+        INSERT INTO search_queue (tbl, row, op, old_a) VALUES ('attachments', old.id, 'delete', old.text);
+    END""",
+]
+
+
+@migration
+def m012_open_writes() -> list[str]:
+    """Other tools can write the archive. The triggers of m002/m010 called ``archiver_fold``, a
+    function only the archiver's connections have, so an UPDATE or DELETE from sqlite-utils,
+    Datasette or the sqlite3 shell failed ("no such function"). Now plain-SQL triggers record
+    each change of indexed text in ``search_queue`` (with the text that was indexed before, which
+    a contentless index needs to remove an entry), and the archiver brings the indexes up to date
+    from it before each of its commits and when it opens the archive for writing
+    (``sync_search``). The indexes are rebuilt once, with a definition sqlite-utils recognises."""
+    return [
+        "DROP TRIGGER IF EXISTS articles_fts_insert",
+        "DROP TRIGGER IF EXISTS articles_fts_delete",
+        "DROP TRIGGER IF EXISTS articles_fts_update",
+        "DROP TRIGGER IF EXISTS attachments_fts_insert",
+        "DROP TABLE articles_fts",
+        ARTICLES_FTS,
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0)')",
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('automerge', 8)",
+        "INSERT INTO articles_fts(articles_fts, rank) VALUES ('hashsize', 8388608)",
+        "INSERT INTO articles_fts(rowid, title, body) SELECT rowid, archiver_fold(title), archiver_fold(body_text) "
+        "FROM articles",
+        "DROP TABLE attachments_fts",
+        ATTACHMENTS_FTS,
+        "INSERT INTO attachments_fts(rowid, text) SELECT id, archiver_fold(text) FROM attachments WHERE text IS NOT NULL",
+        """CREATE TABLE search_queue (
+            id INTEGER PRIMARY KEY, tbl TEXT NOT NULL, row INTEGER NOT NULL, op TEXT NOT NULL, old_a TEXT, old_b TEXT)""",
+        *SEARCH_QUEUE_TRIGGERS,
+        # The browsing view gains each article's latest capture: the reading room links its archived copy.
+        "DROP VIEW article_index",
+        """CREATE VIEW article_index AS
+           SELECT a.rowid AS article_rowid, a.id, a.portal, p.province, p.new_unit, a.category,
+                  substr(a.published, 1, 4) AS year, a.published, a.title, a.author, a.views, a.revision, a.url,
+                  a.capture_id
+           FROM articles a JOIN portals p ON p.slug = a.portal""",
+    ]
+
+
+# The first change of a row since the last sync tells what its index entry holds: nothing (an
+# insert) or the old text it carries (an update or a delete). The row as it is now is what to index.
+_FIRST = "SELECT min(id) FROM search_queue WHERE tbl = '{t}' GROUP BY row"
+SYNC_SEARCH = [
+    "INSERT INTO articles_fts(articles_fts, rowid, title, body) SELECT 'delete', row, archiver_fold(old_a), "
+    "archiver_fold(old_b) FROM search_queue WHERE op != 'insert' AND id IN (" + _FIRST.format(t="articles") + ")",
+    "INSERT INTO articles_fts(rowid, title, body) SELECT rowid, archiver_fold(title), archiver_fold(body_text) "
+    "FROM articles WHERE rowid IN (SELECT row FROM search_queue WHERE tbl = 'articles')",
+    "INSERT INTO attachments_fts(attachments_fts, rowid, text) SELECT 'delete', row, archiver_fold(old_a) "
+    "FROM search_queue WHERE op != 'insert' AND old_a IS NOT NULL AND id IN (" + _FIRST.format(t="attachments") + ")",
+    "INSERT INTO attachments_fts(rowid, text) SELECT id, archiver_fold(text) FROM attachments "
+    "WHERE text IS NOT NULL AND id IN (SELECT row FROM search_queue WHERE tbl = 'attachments')",
+    "DELETE FROM search_queue",
+]
+
+
+def sync_search(conn: sqlite3.Connection) -> int:
+    """Bring the full-text indexes up to date with ``search_queue``, inside the caller's
+    transaction (or in one of its own); return how many changes were applied. Cheap when there
+    is nothing to do: one look at an empty table."""
+    if conn.execute("SELECT 1 FROM search_queue LIMIT 1").fetchone() is None:
+        return 0
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN IMMEDIATE")
+    try:
+        n = conn.execute("SELECT count(*) FROM search_queue").fetchone()[0]
+        for statement in SYNC_SEARCH:
+            conn.execute(statement)
+        if own:
+            conn.execute("COMMIT")
+    except BaseException:
+        if own:
+            conn.rollback()
+        raise
+    return int(n)
+
+
 def register_functions(conn: sqlite3.Connection) -> None:
     """SQL functions the schema's triggers use."""
     from archiver.normalize.text import fold

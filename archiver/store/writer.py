@@ -234,6 +234,7 @@ class Writer:
                 hook()
             except ArchiverError as exc:  # a WARC file that cannot be synced: the batch waits, retried
                 raise OSError(str(exc)) from None
+        self.archive.sync_search()  # the batch's articles and documents reach the search indexes with it
         conn.execute("COMMIT")
         for run, item, outcome in results:  # committed: now they count
             _count(run.counts, outcome)
