@@ -953,7 +953,10 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 def serve(db: str, host: str, port: int) -> None:
-    """Browse the archive in Datasette: read-only, with descriptions, search, facets and canned queries.
+    """The reading room: the archive in Datasette, read-only, on 127.0.0.1 unless --host says otherwise.
+
+    / opens the article index; /-/article/ID reads an article as archived (its archived copy,
+    documents, view-count chart, revisions and their diffs); /-/search is the CLI's search.
 
     Example: archiver serve --db data/archive.db --port 8001
     """
