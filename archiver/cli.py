@@ -898,10 +898,16 @@ def show(ref: str, db: str, as_json: bool) -> None:
               help="CSV: keep cells as stored (no ' before =, +, -, @): for tools that are not spreadsheets.")  # fmt: skip
 @click.option("--attachments", "attachments_dir", type=click.Path(file_okay=False),
               help="Also write the documents the articles link to into this directory, with manifest.csv/.json.")
+@click.option("--what", type=click.Choice(["articles", "revisions", "views", "attachments", "portals"]),
+              default="articles", show_default=True,
+              help="Which table of the selected articles: the articles, every revision, the view-count series, "
+              "the documents they link to (every version), or their portals.")  # fmt: skip
 def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], province: str | None,
                since: str | None, until: str | None, category: str | None, fields: str | None, no_guard: bool,
-               attachments_dir: str | None) -> None:  # fmt: skip
-    """Export articles to CSV, JSONL or Parquet, with a dataset card (.card.md, .card.json) beside it.
+               attachments_dir: str | None, what: str) -> None:  # fmt: skip
+    """Export a table of the selected articles (the articles, their revisions, view counts, documents
+    or portals) to CSV, JSONL or Parquet, with beside it a dataset card (.card.md, .card.json) and a
+    Frictionless data package (.datapackage.json).
 
     Example: archiver export --format csv --province "Hậu Giang" --since 2021 -o data/exports/haugiang.csv
     """
@@ -916,20 +922,21 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
         try:
             wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
             n = export_to_stream(archive, fmt, sys.stdout.buffer, _filters(portal_slugs, province, since, until,
-                                                                           category), wanted, guard=not no_guard)  # fmt: skip
+                                                                           category), wanted, guard=not no_guard,
+                                 what=what)  # fmt: skip
         except ArchiverError as exc:
             _fail(str(exc), EXIT_USAGE)
         except BrokenPipeError:
             sys.exit(0)  # `| head`: the reader had enough
         finally:
             archive.close()
-        click.echo(f"wrote {n} articles to stdout (no dataset card: write to a file for one)", err=True)
+        click.echo(f"wrote {n} {_rows_of(what)} to stdout (no dataset card: write to a file for one)", err=True)
         return
     archive = _open(db)
     try:
         wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
         card = export(archive, fmt, output, _filters(portal_slugs, province, since, until, category), wanted,
-                      guard=not no_guard)  # fmt: skip
+                      guard=not no_guard, what=what)  # fmt: skip
         files = None
         if attachments_dir:
             from archiver.export import export_attachments
@@ -941,11 +948,17 @@ def export_cmd(fmt: str, output: str, db: str, portal_slugs: tuple[str, ...], pr
         _fail(f"--attachments {attachments_dir}: cannot write there ({exc.strerror or exc})")
     finally:
         archive.close()
-    click.echo(f"wrote {card['articles']} articles to {output} (dataset card: {output}.card.md, {output}.card.json)")
+    click.echo(f"wrote {card['rows']} {_rows_of(what)} to {output} (dataset card: {output}.card.md, "
+               f"{output}.card.json; data package: {output}.datapackage.json)")  # fmt: skip
     if files is not None:
         click.echo(f"wrote {files['files']} attachment files to {attachments_dir} with manifest.csv and manifest.json "
                    f"({files['rows']} article-document rows" + (f"; {files['missing']} could not be read back from "
                    "the WARC" if files["missing"] else "") + ")")  # fmt: skip
+
+
+def _rows_of(what: str) -> str:
+    return {"articles": "articles", "revisions": "revisions", "views": "view observations",
+            "attachments": "document versions", "portals": "portals"}[what]  # fmt: skip
 
 
 @main.command()

@@ -1,21 +1,22 @@
-"""Get it back out: datasets for researchers, each with a dataset card.
+"""Get it back out: datasets for researchers, each describing itself.
 
-``export(archive, fmt, path, filters, fields)`` streams the selected articles (constant memory)
-and, beside them, ``<path>.card.md`` and ``<path>.card.json`` describe the dataset: sources,
-portals and provinces, crawl dates, counts, fields, the filter used, the data file's SHA-256, and
-how to cite it. Rows and card are read in one read transaction: they agree even while a crawl
-writes.
+``export(archive, fmt, path, filters, fields, what=…)`` streams the rows of one table
+(``archiver.store.datasets``: articles, revisions, views, attachments, portals) for the selected
+articles (constant memory) and, beside them, the dataset cards ``<path>.card.md`` and
+``<path>.card.json`` and the data package ``<path>.datapackage.json`` (``archiver.cards``).
+Rows and cards are read in one read transaction: they agree even while a crawl writes.
 
-An export and its cards change together or not at all. Each export is written whole into a
-version directory ``.<name>.versions/<version>/``; ``<path>``, ``<path>.card.json`` and
-``<path>.card.md`` are symbolic links through ``.<name>.versions/current``, and one atomic
-``rename`` of ``current`` switches all three. A killed export leaves the previous export and its
-cards; two exports to the same path at once each write their own version, and the last to finish
-is the one shown. Earlier versions are removed.
+An export and its descriptions change together or not at all. Each export is written whole into
+a version directory ``.<name>.versions/<version>/``; ``<path>`` and its three descriptions are
+symbolic links through ``.<name>.versions/current``, and one atomic ``rename`` of ``current``
+switches all four. A killed export leaves the previous export and its cards; two exports to the
+same path at once each write their own version, and the last to finish is the one shown.
+Earlier versions are removed.
 
 * CSV: UTF-8 with a BOM (Excel opens Vietnamese correctly), cells that a spreadsheet would run
-  as a formula (starting with ``= + - @``, tab or carriage return) are prefixed with ``'``.
-* JSONL: one article per line, ISO 8601 dates, Unicode kept.
+  as a formula (starting with ``= + - @``, tab or carriage return) are prefixed with ``'``
+  (``guard=False``: as stored).
+* JSONL: one row per line, ISO 8601 dates, Unicode kept.
 * Parquet: typed columns (needs the optional ``pyarrow``: ``pip install 'vn-portal-archiver[parquet]'``).
 """
 
@@ -36,10 +37,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from archiver import __version__
+from archiver.cards import dataset_card, write_card, write_package
 from archiver.exceptions import ArchiverError
 from archiver.store import Archive
-from archiver.store.queries import EXPORT_FIELDS, Filters, iter_articles, summary
+from archiver.store.datasets import Dataset, dataset, iter_rows
+from archiver.store.queries import Filters
 
 FORMATS = ("csv", "jsonl", "parquet")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +54,8 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, guard: bool = True) -> int:
+def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, types: list[str] | None = None,
+               guard: bool = True) -> int:  # fmt: skip
     n = 0
     with out.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
@@ -63,7 +66,7 @@ def _write_csv(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, gu
     return n
 
 
-def _write_jsonl(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) -> int:
+def _write_jsonl(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, types: list[str] | None = None) -> int:
     n = 0
     with out.open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -71,9 +74,6 @@ def _write_jsonl(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path) 
             fh.write("\n")
             n += 1
     return n
-
-
-PARQUET_TYPES = {"views": "int64", "revision": "int64"}
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -87,39 +87,40 @@ def _instant(value: str | None) -> datetime | None:
     return got.astimezone(UTC) if got.tzinfo is not None else None
 
 
-def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, batch: int = 5000) -> int:
+def _day(value: str | None) -> Any:
+    try:
+        return datetime.fromisoformat(value[:10]).date() if value else None
+    except ValueError:
+        return None
+
+
+def _write_parquet(rows: Iterator[tuple[Any, ...]], fields: list[str], out: Path, types: list[str] | None = None,
+                   batch: int = 5000) -> int:  # fmt: skip
+    """Typed columns: integers int64, booleans bool, dates date32, date-times timestamps in UTC; the
+    printed ``published`` stays text (a day, or a time with +07:00) beside its typed forms."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise ArchiverError("Parquet export needs pyarrow: pip install 'vn-portal-archiver[parquet]'") from None
-    utc = pa.timestamp("us", tz="UTC")
-    types = {"int64": pa.int64(), "string": pa.string()}
-    stamps = {f for f in ("first_seen", "last_seen") if f in fields}  # instants (UTC), typed as such
-    columns = [pa.field(f, utc if f in stamps else types[PARQUET_TYPES.get(f, "string")]) for f in fields]
-    if "published" in fields:
-        # The printed date stays as text (a day, or a time with +07:00); beside it the day, and the
-        # instant in UTC when the page shows a time (none when it shows a day only: never guessed).
-        columns.append(pa.field("published_date", pa.date32()))
-        columns.append(pa.field("published_utc", utc))
-    schema = pa.schema(columns, metadata={
+    types = types or ["string"] * len(fields)
+    arrow = {"string": pa.string(), "integer": pa.int64(), "boolean": pa.bool_(), "date": pa.date32(),
+             "datetime": pa.timestamp("us", tz="UTC")}  # fmt: skip
+    convert = {"date": _day, "datetime": _instant}
+    schema = pa.schema([pa.field(f, arrow[t]) for f, t in zip(fields, types, strict=True)], metadata={
         "source": "vn-portal-archiver",
         "published": "as the page printed it (ISO 8601; +07:00 when a time is shown, a plain date when not)",
         "published_utc": "the same instant in UTC, when the page shows a time; null for a date alone",
-        "first_seen,last_seen": "when the archive first and last saw the article (UTC)"})  # fmt: skip
-    pub = fields.index("published") if "published" in fields else None
-    stamp_at = [fields.index(f) for f in sorted(stamps)]
+        "datetime columns": "instants in UTC (first_seen, last_seen, seen_at: when the archive saw it)"})  # fmt: skip
+    converted = [(i, convert[t]) for i, t in enumerate(types) if t in convert]
     n = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
         chunk: list[tuple[Any, ...]] = []
 
         def flush() -> None:
             cols = [list(c) for c in zip(*chunk, strict=True)] if chunk else [[] for _ in fields]
-            for i in stamp_at:
-                cols[i] = [_instant(v) for v in cols[i]]
-            if pub is not None:
-                cols.append([datetime.fromisoformat(v[:10]).date() if v else None for v in cols[pub]])
-                cols.append([_instant(v) if v and "T" in v else None for v in cols[pub]])
+            for i, fn in converted:
+                cols[i] = [fn(v) for v in cols[i]]
             writer.write_table(pa.Table.from_arrays(cols, schema=schema))
 
         for row in rows:
@@ -158,17 +159,27 @@ def _snapshot(archive: Archive) -> Iterator[sqlite3.Connection]:
         conn.rollback()
 
 
+def _fields(ds: Dataset, fmt: str, wanted: list[str] | None) -> list[str]:
+    """The fields to write. Parquet keeps the printed date's typed forms beside it (a day, and the
+    instant in UTC when the page shows a time) even when ``--fields`` does not name them."""
+    fields = ds.pick(wanted)
+    if fmt == "parquet" and ds.name == "articles" and "published" in fields:
+        fields += [f for f in ("published_date", "published_utc") if f not in fields]
+    return fields
+
+
 def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fields: list[str] | None = None,
-                     *, guard: bool = True) -> int:  # fmt: skip
-    """``-o -``: the selected articles as CSV or JSONL written to ``out`` (a binary stream, stdout),
+                     *, guard: bool = True, what: str = "articles") -> int:  # fmt: skip
+    """``-o -``: the selected rows as CSV or JSONL written to ``out`` (a binary stream, stdout),
     from one read snapshot; no dataset card (there is no file to put it beside). Returns the count."""
     if fmt not in ("csv", "jsonl"):
         raise ArchiverError(f"-o -: {fmt} is not a stream format; write Parquet to a file")
-    fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
+    ds = dataset(what)
+    fields = _fields(ds, fmt, fields)
     with tempfile.TemporaryDirectory(prefix="archiver-export-") as tmp:
         data = Path(tmp) / f"export.{fmt}"
         with _snapshot(archive) as conn:
-            count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
+            count = _writer(fmt, guard)(iter_rows(conn, ds, filters, fields), fields, data)
         with open(data, "rb") as fh:
             shutil.copyfileobj(fh, out)
     out.flush()
@@ -177,11 +188,13 @@ def export_to_stream(archive: Archive, fmt: str, out: Any, filters: Filters, fie
 
 def export(
     archive: Archive, fmt: str, path: str | Path, filters: Filters, fields: list[str] | None = None, *,
-    guard: bool = True,
+    guard: bool = True, what: str = "articles",
 ) -> dict[str, Any]:
-    """Write the selected articles to ``path`` and its dataset cards; return the card's data."""
+    """Write the selected rows of table ``what`` to ``path``, and beside it its dataset cards and
+    its data package; return the card's data."""
     if fmt not in WRITERS:
         raise ArchiverError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    ds = dataset(what)
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         raise ArchiverError(f"{path}: is a directory")
@@ -189,7 +202,8 @@ def export(
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ArchiverError(f"{path}: cannot create its directory {path.parent} ({exc.strerror or exc})") from None
-    fields = fields or [f for f in EXPORT_FIELDS if f != "body_html"]
+    fields = _fields(ds, fmt, fields)
+    types = [ds.field(f).type for f in fields]
     versions = path.parent / f".{path.name}.versions"
     try:
         versions.mkdir(exist_ok=True)
@@ -199,12 +213,13 @@ def export(
     try:
         data = staging / path.name
         with _snapshot(archive) as conn:  # one snapshot for the rows and the card's counts
-            count = _writer(fmt, guard)(iter_articles(conn, filters, fields), fields, data)
-            card = dataset_card(archive, fmt, path, filters, fields, count)
+            count = _writer(fmt, guard)(iter_rows(conn, ds, filters, fields), fields, data, types)
+            card = dataset_card(conn, fmt, path, filters, fields, count, ds)
             if fmt == "csv":
                 card["csv_formula_guard"] = guard
         card["sha256"], card["bytes"] = _digest(data)
         write_card(card, data)
+        write_package(card, ds, data)
         for f in staging.iterdir():
             _fsync(f)
         _publish(path, versions, staging)
@@ -246,7 +261,7 @@ def _alive(pid: int) -> bool:
 
 def _publish(path: Path, versions: Path, staging: Path) -> None:
     """Switch ``path`` and its cards to the version in ``staging`` with one atomic rename."""
-    names = (path.name, f"{path.name}.card.json", f"{path.name}.card.md")
+    names = (path.name, f"{path.name}.card.json", f"{path.name}.card.md", f"{path.name}.datapackage.json")
     token = secrets.token_hex(4)
     with (versions / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -271,68 +286,6 @@ def _publish(path: Path, versions: Path, staging: Path) -> None:
                 if pid.isdigit() and _alive(int(pid)):
                     continue  # another export is still writing it
             shutil.rmtree(old, ignore_errors=True)
-
-
-def dataset_card(
-    archive: Archive, fmt: str, path: Path, filters: Filters, fields: list[str], count: int
-) -> dict[str, Any]:
-    info = summary(archive.conn, filters)
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    return {
-        "title": "Vietnamese provincial government news (vn-portal-archiver export)",
-        "file": path.name,
-        "format": fmt,
-        "created": created,
-        "articles": count,
-        "filter": filters.describe() or "none (whole archive)",
-        "fields": {f: EXPORT_FIELDS[f] for f in fields},
-        "sources": info["portals"],
-        "provinces": sorted({p["province"] for p in info["portals"] if p["province"]}),
-        "new_units": sorted({p["new_unit"] for p in info["portals"] if p["new_unit"]}),
-        "crawled": {"first": info["first_crawled"], "last": info["last_crawled"]},
-        "archiver_version": __version__,
-        "licence_note": "Texts are public announcements of Vietnamese government portals; cite the portal and the URL of each article.",
-        "how_to_cite": (
-            f"vn-portal-archiver (version {__version__}). Vietnamese provincial government news, "
-            f"{count} articles from {len(info['portals'])} portal(s), crawled {(info['first_crawled'] or '')[:10]} to "
-            f"{(info['last_crawled'] or '')[:10]}; exported {created[:10]} as {path.name}."
-        ),
-    }
-
-
-def write_card(card: dict[str, Any], path: Path) -> None:
-    """``<path>.card.json`` and ``<path>.card.md`` beside the data file ``path``."""
-    base = path.with_name(path.name + ".card")
-    Path(f"{base}.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    lines = [
-        f"# {card['title']}",
-        "",
-        f"File `{card['file']}` ({card['format']}), {card['articles']} articles, exported {card['created']}.",
-        "",
-        "## Filter",
-        "",
-        f"`{json.dumps(card['filter'], ensure_ascii=False)}`",
-        "",
-        "## Sources",
-        "",
-        "| portal | name | province | unit since 1 July 2025 | articles | published | crawled |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for p in card["sources"]:
-        lines.append(
-            f"| {p['slug']} | {p['name']} | {p['province']} | {p['new_unit'] or ''} | {p['articles']} | "
-            f"{p['first_published'] or '?'} – {p['last_published'] or '?'} | {(p['first_crawled'] or '')[:10]} – {(p['last_crawled'] or '')[:10]} |"
-        )
-    if card.get("sha256"):
-        lines += ["", f"SHA-256 of `{card['file']}`: `{card['sha256']}` ({card['bytes']} bytes)."]
-    if "csv_formula_guard" in card:
-        lines += ["", "Cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`) are prefixed with `'`."
-                  if card["csv_formula_guard"] else "Cells are as stored: no formula guard (`--no-csv-guard`); "
-                  "do not open this file in a spreadsheet."]
-    lines += ["", "## Fields", "", "| field | meaning |", "|---|---|"]
-    lines += [f"| `{k}` | {v} |" for k, v in card["fields"].items()]
-    lines += ["", "## How to cite", "", card["how_to_cite"], "", card["licence_note"], ""]
-    Path(f"{base}.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 MANIFEST_FIELDS = ["article_id", "article_url", "url", "file", "name_served", "sha256", "bytes", "mime_sniffed",

@@ -60,3 +60,34 @@ def free_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+EDITED_DEMO_PAGE = "tin-tuc/tin-trong-tinh/hau-giang-ban-hanh-chi-thi-ve-viec-day-manh-cai-cach-hanh-chinh-1001.html"
+
+
+def demo_archive_with_a_revision(tmp: Path) -> Path:
+    """An archive of the demo portal crawled twice from a copy of its site, served on 127.0.0.1:
+    between the two crawls one article's text and view count changed (revision 2, a second view
+    observation of every article). Returns the archive's path."""
+    import shutil
+
+    from archiver import demo
+
+    site = tmp / "site"
+    shutil.copytree(demo.SITE_DIR, site)
+    server = demo.serve(site)
+    db = tmp / "archive.db"
+    try:
+        first = crawl(db, demo.server_url(server), "--allow-private")
+        assert first.returncode == 0, first.stderr
+        page = site / EDITED_DEMO_PAGE
+        text = page.read_text(encoding="utf-8")
+        edited = text.replace("hơn 1.234 tỷ đồng", "hơn 1.500 tỷ đồng").replace("Số lần xem: 1.371", "Số lần xem: 1.602")
+        assert edited != text
+        page.write_text(edited, encoding="utf-8")
+        second = crawl(db, demo.server_url(server), "--allow-private", "--full")
+        assert second.returncode == 0, second.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    return db

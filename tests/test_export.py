@@ -89,7 +89,7 @@ def test_export_is_atomic(archive: Archive, tmp_path: Path, monkeypatch: pytest.
     out = tmp_path / "a.csv"
     out.write_text("earlier complete export")
 
-    def boom(rows, fields, part):  # the export dies half-way
+    def boom(rows, fields, part, *types):  # the export dies half-way
         part.write_text("half")
         raise KeyboardInterrupt
 
@@ -111,7 +111,7 @@ def test_dataset_card(archive: Archive, tmp_path: Path) -> None:
     assert card["sources"][0]["slug"] == "haugiang" and card["sources"][0]["base_url"] == "https://www.haugiang.gov.vn"
     assert "published" in card["fields"] and card["crawled"]["first"]
     md = (tmp_path / "hg.jsonl.card.md").read_text(encoding="utf-8")
-    assert "## How to cite" in md and "haugiang" in md and "`body_text`" in md
+    assert "## Citation" in md and "@misc{" in md and "haugiang" in md and "`body_text`" in md
 
 
 def test_bad_export_arguments(archive: Archive, tmp_path: Path) -> None:

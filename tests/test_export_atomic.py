@@ -51,8 +51,8 @@ def test_rows_and_card_come_from_one_snapshot(tmp_db: Path, tmp_path: Path, monk
     fill(tmp_db, 20)
     real = ex.WRITERS["jsonl"]
 
-    def write_then_a_crawl_commits(rows, fields, out):  # a crawl stores an article mid-export
-        n = real(rows, fields, out)
+    def write_then_a_crawl_commits(rows, fields, out, *types):  # a crawl stores an article mid-export
+        n = real(rows, fields, out, *types)
         url = "https://www.haugiang.gov.vn/tin-tuc/moi.html"
         with Archive(tmp_db) as other:
             other.save_article(Article(url=url, canonical_url=url, portal="haugiang", title="Bài mới",

@@ -24,11 +24,9 @@ from urllib.parse import quote
 
 import pytest
 
-from archiver import demo
-from tests.crawling import ROOT, crawl, free_port, q
+from tests.crawling import ROOT, demo_archive_with_a_revision, free_port, q
 from tests.test_cli_archive import start_serve
 
-EDITED = "tin-tuc/tin-trong-tinh/hau-giang-ban-hanh-chi-thi-ve-viec-day-manh-cai-cach-hanh-chinh-1001.html"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -36,23 +34,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 @pytest.fixture(scope="module")
 def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("reading")
-    site = tmp / "site"
-    shutil.copytree(demo.SITE_DIR, site)
-    server = demo.serve(site)
-    db = tmp / "archive.db"
-    try:
-        first = crawl(db, demo.server_url(server), "--allow-private")
-        assert first.returncode == 0, first.stderr
-        page = site / EDITED
-        text = page.read_text(encoding="utf-8")
-        edited = text.replace("hơn 1.234 tỷ đồng", "hơn 1.500 tỷ đồng").replace("Số lần xem: 1.371", "Số lần xem: 1.602")
-        assert edited != text
-        page.write_text(edited, encoding="utf-8")
-        second = crawl(db, demo.server_url(server), "--allow-private", "--full")
-        assert second.returncode == 0, second.stderr
-    finally:
-        server.shutdown()
-        server.server_close()
+    db = demo_archive_with_a_revision(tmp)
     (aid,) = q(db, "SELECT id FROM articles WHERE revision = 2")[0]
     port = free_port()
     proc = start_serve(db, port, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -420,7 +420,9 @@ def summary(conn: sqlite3.Connection, f: Filters) -> dict[str, Any]:
             for r in conn.execute(
                 f"""SELECT p.slug, p.name, p.province, p.new_unit, p.base_url, count(*) AS articles,
                        min(substr(a.published, 1, 10)) AS first_published, max(substr(a.published, 1, 10)) AS last_published,
-                       min(a.first_seen) AS first_crawled, max(a.last_seen) AS last_crawled
+                       min(a.first_seen) AS first_crawled, max(a.last_seen) AS last_crawled,
+                       sum(a.published IS NULL) AS undated, sum(a.views IS NULL) AS without_views,
+                       EXISTS (SELECT 1 FROM crawl_runs c WHERE c.portal = p.slug AND c.complete = 1) AS complete_walk
                     FROM articles a JOIN portals p ON p.slug = a.portal WHERE {cond} GROUP BY p.slug ORDER BY p.slug""",
                 params,
             )
