@@ -184,6 +184,12 @@ def test_other_tools_can_write_and_the_index_catches_up(tmp_db: Path) -> None:
     other.close()
     with Archive(tmp_db, readonly=True) as a:
         assert a.search_behind() == 2
+    from click.testing import CliRunner
+
+    from archiver.cli import main
+
+    result = CliRunner().invoke(main, ["search", "an ninh", "--db", str(tmp_db)])
+    assert result.exit_code == 0 and "2 change(s) made outside the archiver are not in the search index yet" in result.output
     with Archive(tmp_db) as a:  # writable: applies them
         assert a.search_behind() == 0
         assert titles(a, "hoi nghi") == ["Hội nghị cán bộ"]
