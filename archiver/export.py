@@ -164,7 +164,7 @@ def _fields(ds: Dataset, fmt: str, wanted: list[str] | None) -> list[str]:
     instant in UTC when the page shows a time) even when ``--fields`` does not name them."""
     fields = ds.pick(wanted)
     if fmt == "parquet" and ds.name == "articles" and "published" in fields:
-        fields += [f for f in ("published_date", "published_utc") if f not in fields]
+        fields = fields + [f for f in ("published_date", "published_utc") if f not in fields]
     return fields
 
 

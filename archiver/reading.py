@@ -34,12 +34,9 @@ from archiver.store.queries import (
     portal_row,
     search,
     snippet,
-    urls_of,
 )
 
 CAPTURE_URL = "/-/capture/{}"
-ARTICLE_URL = "/-/article/{}"
-DIFF_URL = "/-/article/{}/diff/{}"
 _MARK = ("\x02", "\x03")  # snippet marks, replaced by <mark> once the text is escaped
 
 BODY_TAGS = {"p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "blockquote", "ul", "ol", "li", "h2", "h3",
@@ -71,11 +68,9 @@ def render_body(body_html: str | None, archived: dict[str, int], documents: dict
     def link(m: re.Match[str]) -> str:
         tag = m.group(0)
         href = _attr(tag, "href")
-        if href and href in documents:
-            return (f'<a class="archived" href="{CAPTURE_URL.format(documents[href])}" '
-                    f'title="archived copy of {html.escape(href)}">')  # fmt: skip
-        if href and href in archived:
-            return f'<a class="archived" href="{CAPTURE_URL.format(archived[href])}" title="archived copy of {html.escape(href)}">'
+        copy = (documents.get(href) or archived.get(href)) if href else None
+        if copy:
+            return f'<a class="archived" href="{CAPTURE_URL.format(copy)}" title="archived copy of {html.escape(href or "")}">'
         return f'<a class="live" href="{html.escape(href)}">' if href else "<a>"
 
     text = re.sub(r"<img\b[^>]*>", image, body_html, flags=re.I)
@@ -212,7 +207,8 @@ def article_page(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
     revisions, views = history(conn, art["id"])
     docs = article_attachments(conn, art["id"])
     documents = {d["url"]: d["capture_id"] for d in docs if d.get("capture_id")}
-    archived = archived_copies(conn, image_urls(art["body_html"]) + link_urls(art["body_html"]))
+    images = image_urls(art["body_html"])
+    archived = archived_copies(conn, images + link_urls(art["body_html"]))
     captures = captures_of(conn, art["id"])
     changes = [revision_changes(revisions[i - 1], revisions[i]) for i in range(1, len(revisions))]
     return {
@@ -221,15 +217,14 @@ def article_page(conn: sqlite3.Connection, ref: str) -> dict[str, Any] | None:
         "body": render_body(art["body_html"], archived, documents),
         "archived_copy": CAPTURE_URL.format(art["capture_id"]) if art.get("capture_id") else None,
         "captures": captures,
-        "urls": urls_of(conn, art["id"]),
         "attachments": [dict(d, archived_copy=CAPTURE_URL.format(d["capture_id"]) if d.get("capture_id") else None)
                         for d in docs],  # fmt: skip
         "views": views,
         "views_chart": views_svg(views),
         "revisions": revisions,
         "changes": changes,
-        "images_archived": sum(1 for u in image_urls(art["body_html"]) if u in archived),
-        "images": len(image_urls(art["body_html"])),
+        "images_archived": sum(1 for u in images if u in archived),
+        "images": len(images),
     }
 
 
@@ -244,6 +239,13 @@ def diff_page(conn: sqlite3.Connection, ref: str, to: int) -> dict[str, Any] | N
         return None
     return {"article": art, "change": revision_changes(by_number[to - 1], by_number[to]),
             "old": by_number[to - 1], "new": by_number[to], "revisions": len(revisions)}  # fmt: skip
+
+
+def search_filters(portal: str | None, province: str | None, since: str | None, until: str | None) -> Filters:
+    """The search filters of a form or a canned query: empty is none; portals by slug, separated
+    by spaces or commas."""
+    return Filters(portals=(portal or "").replace(",", " ").split(), province=province or None,
+                   since=since or None, until=until or None)  # fmt: skip
 
 
 def search_page(conn: sqlite3.Connection, query: str, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
@@ -271,10 +273,8 @@ def search_json(conn: sqlite3.Connection, query: str | None, portal: str | None 
                 since: str | None = None, until: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:  # fmt: skip
     """The hits of ``search_page`` for the SQL function ``archiver_search`` (Datasette's canned
     query): empty filters are no filters; a query that cannot run gives one row saying why."""
-    f = Filters(portals=[p for p in (portal or "").replace(",", " ").split() if p], province=province or None,
-                since=since or None, until=until or None)  # fmt: skip
     try:
-        hits = search_page(conn, query or "", f, int(limit or 100))
+        hits = search_page(conn, query or "", search_filters(portal, province, since, until), int(limit or 100))
     except QueryError as exc:
         return [{"n": 0, "error": str(exc)}]
     return [{k: v for k, v in h.items() if k != "snippet_html"} for h in hits]

@@ -30,6 +30,13 @@ async def _page(datasette, request, template, context, status=200):  # type: ign
     return Response.html(body, status=status)
 
 
+def _trusted(change):  # type: ignore[no-untyped-def]
+    """A revision's diffs are HTML built by archiver.reading (page text escaped there): not escaped again."""
+    change["body_diff"] = Markup(change["body_diff"])
+    for f in change["fields"]:
+        f["diff"] = Markup(f["diff"])
+
+
 async def home(request, datasette):  # type: ignore[no-untyped-def]
     return Response.redirect(datasette.urls.table(_db(datasette).name, "article_index"))
 
@@ -45,9 +52,7 @@ async def article(request, datasette):  # type: ignore[no-untyped-def]
     for key in ("body", "views_chart"):
         page[key] = Markup(page[key])
     for change in page["changes"]:
-        change["body_diff"] = Markup(change["body_diff"])
-        for f in change["fields"]:
-            f["diff"] = Markup(f["diff"])
+        _trusted(change)
     page["database"] = db.name
     return await _page(datasette, request, "archiver_article.html", page)
 
@@ -65,20 +70,17 @@ async def diff(request, datasette):  # type: ignore[no-untyped-def]
     if page is None:
         return await _page(datasette, request, "archiver_missing.html",
                            {"what": f"no revision {request.url_vars['n']} after another of article {ref}"}, 404)  # fmt: skip
-    page["change"]["body_diff"] = Markup(page["change"]["body_diff"])
-    for f in page["change"]["fields"]:
-        f["diff"] = Markup(f["diff"])
+    _trusted(page["change"])
     return await _page(datasette, request, "archiver_diff.html", page)
 
 
 async def search(request, datasette):  # type: ignore[no-untyped-def]
     from archiver import reading
-    from archiver.store.queries import Filters, QueryError
+    from archiver.store.queries import QueryError
 
     db = _db(datasette)
     args = {k: (request.args.get(k) or "").strip() for k in ("q", "portal", "province", "since", "until")}
-    f = Filters(portals=args["portal"].replace(",", " ").split(), province=args["province"] or None,
-                since=args["since"] or None, until=args["until"] or None)  # fmt: skip
+    f = reading.search_filters(args["portal"], args["province"], args["since"], args["until"])
     error = None
     try:
         hits = await db.execute_fn(lambda conn: reading.search_page(conn, args["q"], f))
